@@ -103,53 +103,14 @@ export interface EmulatorClock {
   advance(ms: number): void;
 }
 
-/** Wire shapes, snake_case as the controller sends them (zero values omitted). */
-export interface WireScopeInfo {
-  id: string;
-  type: "global" | "org" | "project";
-  name?: string;
-  description?: string;
-  parent_scope_id?: string;
-}
+import type { WireSession } from "../boundary/wire.js";
 
-export interface WireSessionState {
-  status: "pending" | "active" | "canceling" | "terminated";
-  start_time: string;
-  end_time?: string;
-}
-
-export interface WireConnection {
-  client_tcp_address?: string;
-  client_tcp_port?: number;
-  endpoint_tcp_address?: string;
-  endpoint_tcp_port?: number;
-  bytes_up?: string;
-  bytes_down?: string;
-  closed_reason?: string;
-}
-
-export interface WireSession {
-  id: string;
-  target_id?: string;
-  scope?: WireScopeInfo;
-  created_time?: string;
-  updated_time?: string;
-  version?: number;
-  type?: string;
-  expiration_time?: string;
-  auth_token_id?: string;
-  user_id?: string;
-  host_set_id?: string;
-  host_id?: string;
-  scope_id?: string;
-  endpoint?: string;
-  states?: WireSessionState[];
-  status?: string;
-  certificate?: string;
-  termination_reason?: string;
-  authorized_actions?: string[];
-  connections?: WireConnection[];
-}
+export type {
+  WireConnection,
+  WireScopeInfo,
+  WireSession,
+  WireSessionState,
+} from "../boundary/wire.js";
 
 /** Direct access to the emulator's data, for tests (no HTTP, no auth). */
 export interface EmulatorStore {

@@ -1,0 +1,210 @@
+/**
+ * The controller's REST API, as the gateway uses it. Knows HTTP and Boundary's wire format, nothing of
+ * GraphQL. One undici pool per client (per process); every call goes through `request()`, which owns
+ * auth, the deadline, path escaping, JSON decoding and error typing.
+ */
+import { Pool, errors as undiciErrors } from "undici";
+import {
+  BoundaryApiError,
+  BoundaryError,
+  BoundaryInputError,
+  BoundaryProtocolError,
+  BoundaryTimeoutError,
+  BoundaryUnreachableError,
+} from "./errors.js";
+import type { WireError, WireListResponse, WireScope, WireSession } from "./wire.js";
+
+export interface BoundaryClientOptions {
+  /** Controller base URL without `/v1`, e.g. `https://boundary.example.com:9200`. */
+  baseUrl: string;
+  /** Deadline of one call, from connect to the last body byte. */
+  timeoutMs: number;
+  /** Keep-alive connections in the pool. Default 32. */
+  connections?: number;
+  /** TLS settings for an https controller (PEM strings). */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
+  /** Called once per finished call (also failed ones): for metrics and request logs. */
+  onCall?: (call: UpstreamCall) => void;
+}
+
+/** One finished upstream call. `endpoint` is the route template, e.g. `GET /v1/sessions/{id}`. */
+export interface UpstreamCall {
+  endpoint: string;
+  /** HTTP status, or 0 when no response arrived. */
+  status: number;
+  durationMs: number;
+}
+
+export interface ListSessionsParams {
+  scopeId: string;
+  recursive: boolean;
+  filter?: string;
+  includeTerminated: boolean;
+  pageSize?: number;
+  listToken?: string;
+}
+
+export interface BoundaryClient {
+  getSession(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireSession>;
+  listSessions(params: ListSessionsParams, auth: string | undefined, signal?: AbortSignal): Promise<WireListResponse<WireSession>>;
+  cancelSession(id: string, version: number, auth: string | undefined, signal?: AbortSignal): Promise<WireSession>;
+  getScope(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireScope>;
+  /** Close the pool: in-flight calls finish, idle sockets close. */
+  close(): Promise<void>;
+}
+
+/** Boundary ids are `prefix_` + base62; anything else would let a caller steer the URL path. */
+const ID = /^[a-z]+_[A-Za-z0-9]+$/;
+/** List tokens are base58. Checked here because a malformed one makes the controller answer 500. */
+const LIST_TOKEN = /^[1-9A-HJ-NP-Za-km-z]+$/;
+
+export function checkSessionId(id: string): void {
+  if (!id.startsWith("s_") || !ID.test(id)) {
+    throw new BoundaryInputError("id", `"${truncate(id)}" is not a session id (s_ followed by letters and digits)`);
+  }
+}
+
+export function checkScopeId(id: string, field = "scopeId"): void {
+  if (id !== "global" && !((id.startsWith("o_") || id.startsWith("p_")) && ID.test(id))) {
+    throw new BoundaryInputError(field, `"${truncate(id)}" is not a scope id (global, o_… or p_…)`);
+  }
+}
+
+export function checkListToken(token: string, field = "after"): void {
+  if (!LIST_TOKEN.test(token) || token.length > 4096) {
+    throw new BoundaryInputError(field, `"${truncate(token)}" is not a list token from this API`);
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+}
+
+export function createBoundaryClient(options: BoundaryClientOptions): BoundaryClient {
+  const base = new URL(options.baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs;
+  const pool = new Pool(base.origin, {
+    connections: options.connections ?? 32,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    // undici's defaults (300 s) are for generic clients; a gateway call never outlives its deadline.
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: {
+      timeout: Math.min(timeoutMs, 5_000),
+      ...(options.tls ?? {}),
+    },
+  });
+
+  async function request<T>(
+    method: "GET" | "POST",
+    endpoint: string,
+    path: string,
+    auth: string | undefined,
+    body: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const started = performance.now();
+    let status = 0;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      // The Go client sends it on every call, GETs included; the controller treats any body as JSON.
+      "content-type": "application/json",
+    };
+    if (auth !== undefined) headers.authorization = auth;
+    try {
+      const res = await pool.request({
+        method,
+        path: prefix + path,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: combined,
+      });
+      status = res.statusCode;
+      // Read the whole body in every case: an unread body holds its socket until GC.
+      const text = await res.body.text();
+      if (status >= 400) {
+        throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (cause) {
+        throw new BoundaryProtocolError(endpoint, "body is not JSON", { cause });
+      }
+      // Every endpoint we call answers with a JSON object (a bare resource or a list envelope).
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new BoundaryProtocolError(endpoint, "body is not a JSON object");
+      }
+      return parsed as T;
+    } catch (err) {
+      throw classify(err, endpoint, deadline, signal);
+    } finally {
+      options.onCall?.({ endpoint, status, durationMs: performance.now() - started });
+    }
+  }
+
+  function classify(err: unknown, endpoint: string, deadline: AbortSignal, signal: AbortSignal | undefined): BoundaryError {
+    if (err instanceof BoundaryError) return err;
+    if (deadline.aborted && !signal?.aborted) return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
+    if (
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      err instanceof undiciErrors.ConnectTimeoutError
+    ) {
+      return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
+    }
+    return new BoundaryUnreachableError(endpoint, { cause: err });
+  }
+
+  return {
+    getSession(id, auth, signal) {
+      checkSessionId(id);
+      return request("GET", "GET /v1/sessions/{id}", `/v1/sessions/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    listSessions(p, auth, signal) {
+      checkScopeId(p.scopeId);
+      if (p.listToken !== undefined) checkListToken(p.listToken);
+      const q = new URLSearchParams({ scope_id: p.scopeId });
+      if (p.recursive) q.set("recursive", "true");
+      if (p.filter !== undefined) q.set("filter", p.filter);
+      if (p.includeTerminated) q.set("include_terminated", "true");
+      if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
+      if (p.listToken !== undefined) q.set("list_token", p.listToken);
+      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal);
+    },
+    cancelSession(id, version, auth, signal) {
+      checkSessionId(id);
+      // `:cancel` is a custom verb: the colon must stay literal, only the id is escaped.
+      return request("POST", "POST /v1/sessions/{id}:cancel", `/v1/sessions/${encodeURIComponent(id)}:cancel`, auth, { version }, signal);
+    },
+    getScope(id, auth, signal) {
+      checkScopeId(id, "id");
+      return request("GET", "GET /v1/scopes/{id}", `/v1/scopes/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+function parseErrorBody(text: string): WireError | undefined {
+  if (text.trim() === "") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as WireError) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim());
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}

@@ -1,0 +1,83 @@
+/**
+ * The upstream client's failures: a small closed family with stable codes. The undici error, where there
+ * is one, is kept as `cause` for logs; nothing here is client-visible text by itself (the GraphQL layer
+ * maps these in one place).
+ */
+import type { WireError } from "./wire.js";
+
+export type BoundaryErrorCode =
+  /** The controller answered with a status >= 400. */
+  | "BOUNDARY_API_ERROR"
+  /** No answer: connection refused or reset, DNS failure, TLS failure. */
+  | "BOUNDARY_UNREACHABLE"
+  /** No (complete) answer within the deadline. */
+  | "BOUNDARY_TIMEOUT"
+  /** An answer that is not what the API promises (malformed JSON, wrong shape). */
+  | "BOUNDARY_PROTOCOL_ERROR"
+  /** The caller's input was refused before any call (malformed id or token). */
+  | "BOUNDARY_INVALID_INPUT"
+  /** A cancel named a version the session no longer has. */
+  | "BOUNDARY_VERSION_CONFLICT";
+
+export abstract class BoundaryError extends Error {
+  abstract readonly code: BoundaryErrorCode;
+}
+
+export class BoundaryApiError extends BoundaryError {
+  readonly code = "BOUNDARY_API_ERROR" as const;
+  constructor(
+    readonly status: number,
+    readonly body: WireError | undefined,
+    /** Seconds from a `Retry-After` header, when the controller sent one. */
+    readonly retryAfter: number | undefined,
+    readonly endpoint: string,
+  ) {
+    super(`controller answered ${status}${body?.kind ? ` ${body.kind}` : ""} on ${endpoint}`);
+    this.name = "BoundaryApiError";
+  }
+  get kind(): string | undefined {
+    return this.body?.kind;
+  }
+}
+
+export class BoundaryUnreachableError extends BoundaryError {
+  readonly code = "BOUNDARY_UNREACHABLE" as const;
+  constructor(readonly endpoint: string, options?: { cause?: unknown }) {
+    super(`controller unreachable on ${endpoint}`, options);
+    this.name = "BoundaryUnreachableError";
+  }
+}
+
+export class BoundaryTimeoutError extends BoundaryError {
+  readonly code = "BOUNDARY_TIMEOUT" as const;
+  constructor(readonly endpoint: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+    super(`controller did not answer ${endpoint} within ${timeoutMs} ms`, options);
+    this.name = "BoundaryTimeoutError";
+  }
+}
+
+export class BoundaryProtocolError extends BoundaryError {
+  readonly code = "BOUNDARY_PROTOCOL_ERROR" as const;
+  constructor(readonly endpoint: string, detail: string, options?: { cause?: unknown }) {
+    super(`controller sent an invalid response on ${endpoint}: ${detail}`, options);
+    this.name = "BoundaryProtocolError";
+  }
+}
+
+export class BoundaryInputError extends BoundaryError {
+  readonly code = "BOUNDARY_INVALID_INPUT" as const;
+  /** `field` names the argument at fault; `message` is safe to show to the caller. */
+  constructor(readonly field: string, message: string) {
+    super(message);
+    this.name = "BoundaryInputError";
+  }
+}
+
+export class BoundaryVersionConflictError extends BoundaryError {
+  readonly code = "BOUNDARY_VERSION_CONFLICT" as const;
+  /** The session's version when re-read after the controller refused the stale one. */
+  constructor(readonly sessionId: string, readonly sentVersion: number, readonly currentVersion: number, options?: { cause?: unknown }) {
+    super(`session ${sessionId} is at version ${currentVersion}, not ${sentVersion}`, options);
+    this.name = "BoundaryVersionConflictError";
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The per-request context: the caller's credentials and loaders bound to them. A fresh one is built for
+ * every GraphQL request, so nothing read with one token can be served to another.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { BoundaryClient } from "./boundary/client.js";
+import { createLoaders, type Loaders } from "./loaders/index.js";
+
+export interface GatewayContext {
+  /** The Authorization value sent upstream on every call of this request (never logged). */
+  readonly auth: string | undefined;
+  readonly client: BoundaryClient;
+  readonly loaders: Loaders;
+  /** Most items one `sessions` field gathers when `first` is omitted. */
+  readonly maxListItems: number;
+}
+
+export interface ContextDeps {
+  client: BoundaryClient;
+  /** Used only for requests that carry no Authorization header. */
+  fallbackToken: string | undefined;
+  maxListItems: number;
+}
+
+export function createContextFactory(deps: ContextDeps): (headers: IncomingHttpHeaders) => GatewayContext {
+  const fallback = deps.fallbackToken === undefined ? undefined : `Bearer ${deps.fallbackToken}`;
+  return (headers) => {
+    // Forwarded verbatim: the controller parses the scheme and falls back to anonymous by itself.
+    const header = headers.authorization;
+    const auth = header !== undefined && header.trim() !== "" ? header : fallback;
+    return {
+      auth,
+      client: deps.client,
+      loaders: createLoaders(deps.client, auth),
+      maxListItems: deps.maxListItems,
+    };
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Callers and what they may do: bearer parsing as the controller does it, a small grant model
+ * (`ids=…;type=…;actions=…` with grant scopes) and the authorized-actions computation of
+ * `internal/perms/acl.go` reduced to what the emulated endpoints need.
+ */
+import { createHash } from "node:crypto";
+
+export type ResourceType =
+  | "session"
+  | "scope"
+  | "target"
+  | "user"
+  | "host"
+  | "host-set"
+  | "host-catalog"
+  | "auth-token"
+  | "auth-method"
+  | "group"
+  | "role"
+  | "worker"
+  | "credential-store"
+  | "alias";
+
+/** Id-actions per resource type, in the order the emulator prints them. */
+const ID_ACTIONS: Partial<Record<ResourceType, readonly string[]>> = {
+  session: ["no-op", "read", "read:self", "cancel", "cancel:self"],
+  scope: ["no-op", "read", "update", "delete"],
+  target: ["no-op", "read", "update", "delete", "add-host-sources", "set-host-sources", "remove-host-sources", "authorize-session"],
+  user: ["no-op", "read", "update", "delete", "add-accounts", "set-accounts", "remove-accounts"],
+  host: ["no-op", "read", "update", "delete"],
+  "host-set": ["no-op", "read", "update", "delete", "add-hosts", "set-hosts", "remove-hosts"],
+  "auth-token": ["no-op", "read", "read:self", "delete", "delete:self"],
+};
+
+const COLLECTION_ACTIONS: Record<ResourceType, readonly string[]> = {
+  session: ["list"],
+  scope: ["create", "list"],
+  target: ["create", "list"],
+  user: ["create", "list"],
+  host: [],
+  "host-set": [],
+  "host-catalog": ["create", "list"],
+  "auth-token": ["list"],
+  "auth-method": ["create", "list"],
+  group: ["create", "list"],
+  role: ["create", "list"],
+  worker: ["create:controller-led", "create:worker-led", "list"],
+  "credential-store": ["create", "list"],
+  alias: ["create", "list"],
+};
+
+/** Collections a scope of each type holds, keyed as `authorized_collection_actions` names them. */
+export const SCOPE_COLLECTIONS: Record<"global" | "org" | "project", ReadonlyArray<[string, ResourceType]>> = {
+  global: [
+    ["aliases", "alias"],
+    ["auth-methods", "auth-method"],
+    ["auth-tokens", "auth-token"],
+    ["groups", "group"],
+    ["roles", "role"],
+    ["scopes", "scope"],
+    ["users", "user"],
+    ["workers", "worker"],
+  ],
+  org: [
+    ["auth-methods", "auth-method"],
+    ["auth-tokens", "auth-token"],
+    ["groups", "group"],
+    ["roles", "role"],
+    ["scopes", "scope"],
+    ["users", "user"],
+  ],
+  project: [
+    ["credential-stores", "credential-store"],
+    ["groups", "group"],
+    ["host-catalogs", "host-catalog"],
+    ["roles", "role"],
+    ["sessions", "session"],
+    ["targets", "target"],
+  ],
+};
+
+export interface Grant {
+  /** Grant scopes: every scope, or an explicit set of scope ids. */
+  scopes: "all" | ReadonlySet<string>;
+  /** `*`, or `self` for the `{{.User.Id}}` template. */
+  ids: "*" | "self";
+  type: ResourceType | "*";
+  actions: readonly string[];
+}
+
+export function grantText(g: Grant): string {
+  const ids = g.ids === "self" ? "{{.User.Id}}" : "*";
+  return `ids=${ids};type=${g.type};actions=${g.actions.join(",")}`;
+}
+
+export class Principal {
+  private readonly cache = new Map<string, readonly string[]>();
+  private hash: string | undefined;
+
+  constructor(
+    readonly userId: string,
+    readonly anonymous: boolean,
+    private grants: readonly Grant[],
+    private roleIds: readonly string[],
+  ) {}
+
+  /** The hash list tokens carry: over grant strings, grant scopes and role ids, as `perms/grants.go`. */
+  grantsHash(): string {
+    if (this.hash === undefined) {
+      const material = JSON.stringify({
+        roles: this.roleIds,
+        grants: this.grants.map((g) => [grantText(g), g.scopes === "all" ? "all" : [...g.scopes].sort()]),
+      });
+      this.hash = createHash("sha256").update(material).digest("base64url").slice(0, 22);
+    }
+    return this.hash;
+  }
+
+  /** A new role with the same grants: the hash changes, what the caller may do does not. */
+  replaceRole(newRoleId: string): void {
+    this.roleIds = [...this.roleIds, newRoleId];
+    this.hash = undefined;
+    this.cache.clear();
+  }
+
+  grantLines(): string[] {
+    return this.grants.map(grantText);
+  }
+
+  /**
+   * The id-actions the caller holds on one resource. `owner` is true when the resource belongs to the
+   * caller (a session's `user_id`, an auth token's user): `:self` grants only count then, while a parent
+   * grant (`read`) also yields its `:self` child whoever owns the resource.
+   */
+  idActions(type: ResourceType, scopeId: string, owner: boolean, isCallerItself = false): readonly string[] {
+    const key = `${type}|${scopeId}|${owner ? 1 : 0}|${isCallerItself ? 1 : 0}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const all = ID_ACTIONS[type] ?? [];
+    const got = new Set<string>();
+    for (const g of this.grants) {
+      if (g.type !== "*" && g.type !== type) continue;
+      if (g.scopes !== "all" && !g.scopes.has(scopeId)) continue;
+      if (g.ids === "self" && !isCallerItself) continue;
+      for (const a of g.actions) {
+        if (a === "*") {
+          for (const x of all) got.add(x);
+        } else if (all.includes(a)) {
+          if (a.endsWith(":self")) {
+            if (owner) got.add(a);
+          } else {
+            got.add(a);
+            if (all.includes(`${a}:self`)) got.add(`${a}:self`);
+          }
+        }
+      }
+    }
+    const out = all.filter((a) => got.has(a));
+    this.cache.set(key, out);
+    return out;
+  }
+
+  collectionActions(type: ResourceType, scopeId: string): readonly string[] {
+    const key = `c|${type}|${scopeId}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const all = COLLECTION_ACTIONS[type];
+    const got = new Set<string>();
+    for (const g of this.grants) {
+      if (g.type !== "*" && g.type !== type) continue;
+      if (g.scopes !== "all" && !g.scopes.has(scopeId)) continue;
+      if (g.ids === "self") continue;
+      for (const a of g.actions) {
+        if (a === "*") for (const x of all) got.add(x);
+        else if (all.includes(a)) got.add(a);
+      }
+    }
+    const out = all.filter((a) => got.has(a));
+    this.cache.set(key, out);
+    return out;
+  }
+
+  /**
+   * Whether `action` is allowed on a resource: the action itself, or its `:self` variant on the
+   * caller's own resource (`GET` needs `read:self` if owner, else `read`).
+   */
+  allows(type: ResourceType, scopeId: string, action: string, owner: boolean, isCallerItself = false): boolean {
+    const actions = this.idActions(type, scopeId, owner, isCallerItself);
+    return actions.includes(action) || (owner && actions.includes(`${action}:self`));
+  }
+
+  /**
+   * True when the caller's session grants in `projectId` are all `:self`: the controller then adds a
+   * `user_id` clause to the list query, so only the caller's own sessions are listed.
+   */
+  selfOnlySessions(projectId: string): boolean {
+    const others = this.idActions("session", projectId, false);
+    return others.length === 0;
+  }
+}
+
+/** `Authorization: Bearer <token>`: scheme case-insensitive, whitespace trimmed (auth.go GetTokenFromRequest). */
+export function bearerToken(authorization: string | undefined, cookie: string | undefined): string | undefined {
+  if (authorization !== undefined) {
+    const trimmed = authorization.trim();
+    const m = /^(\S+)\s+(.*)$/s.exec(trimmed);
+    if (m && m[1].toLowerCase() === "bearer") {
+      const token = m[2].trim();
+      if (token !== "") return token;
+    }
+  }
+  // Browsers split the token over two cookies; used only without a usable Bearer header.
+  if (cookie !== undefined) {
+    const jar = new Map<string, string>();
+    for (const part of cookie.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq > 0) jar.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    }
+    const js = jar.get("wt-js-token-cookie");
+    const http = jar.get("wt-http-token-cookie");
+    if (js && http) return js + http;
+  }
+  return undefined;
+}
+
+/** Exactly `at_<id>_s1<ciphertext>`; anything else is the anonymous user, not an error. */
+export function isWellFormedToken(token: string): boolean {
+  const parts = token.split("_");
+  return parts.length === 3 && parts[0] === "at" && /^[A-Za-z0-9]+$/.test(parts[1]) && parts[2].startsWith("s1");
+}

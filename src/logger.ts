@@ -1,0 +1,28 @@
+import { pino, type Logger } from "pino";
+import type { LogLevel } from "./config.js";
+
+export type { Logger };
+
+/**
+ * JSON logs on stdout. Credentials never reach a log line: Authorization and cookie headers and any
+ * `token` field are redacted wherever they appear (the upstream client never logs headers at all).
+ */
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: "boundary-graphql" },
+    redact: {
+      paths: [
+        "authorization",
+        "*.authorization",
+        "*.*.authorization",
+        "headers.cookie",
+        "*.headers.cookie",
+        "token",
+        "*.token",
+        "*.*.token",
+      ],
+      censor: "[redacted]",
+    },
+  });
+}

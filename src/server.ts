@@ -1,0 +1,193 @@
+/**
+ * The gateway's HTTP server: Apollo Server on plain node:http, plus `/healthz`. Building is separate from
+ * listening: `startGateway` takes port 0 and returns `{ url, stop }`; only main.ts picks ports or
+ * handles signals.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
+import type { Config } from "./config.js";
+import { createContextFactory, type GatewayContext } from "./context.js";
+import { createErrorFormatter } from "./graphql/errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import { buildGatewaySchema } from "./schema.js";
+
+export interface GatewayOptions {
+  /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
+  boundaryAddr?: string;
+  /** Overrides `config.boundaryToken` as the token for requests without one (demo mode: the admin's). */
+  fallbackToken?: string;
+  /** TLS settings towards the controller. */
+  tls?: BoundaryClientOptions["tls"];
+  logger?: Logger;
+}
+
+export interface Gateway {
+  /** Base URL, e.g. `http://127.0.0.1:4000` (GraphQL is at `${url}/graphql`). */
+  url: string;
+  /** Stop accepting, finish in-flight requests, close the upstream pool. */
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const boundaryAddr = options.boundaryAddr ?? config.boundaryAddr;
+  if (boundaryAddr === undefined) throw new Error("startGateway needs a controller address (BOUNDARY_ADDR)");
+
+  const client: BoundaryClient = createBoundaryClient({
+    baseUrl: boundaryAddr,
+    timeoutMs: config.upstreamTimeoutMs,
+    connections: config.upstreamConnections,
+    tls: options.tls,
+  });
+  const makeContext = createContextFactory({
+    client,
+    fallbackToken: options.fallbackToken ?? config.boundaryToken,
+    maxListItems: config.maxListItems,
+  });
+
+  const httpServer = createServer();
+  const apollo = new ApolloServer<GatewayContext>({
+    schema: await buildGatewaySchema(),
+    introspection: config.introspection,
+    // Kept on: it is what stops a browser on another origin from sending simple (form/GET) requests.
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter(logger),
+    // Apollo's default re-raises SIGTERM and drops in-flight requests; main.ts drains instead.
+    stopOnTerminationSignals: false,
+    logger: {
+      debug: (m) => logger.debug(m),
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.landingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on("request", (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err }, "request handler failed");
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    if (url.pathname === "/healthz") {
+      sendJson(res, 200, { status: "ok" });
+      return;
+    }
+    if (url.pathname !== "/graphql") {
+      sendJson(res, 404, { error: "not found: GraphQL is served at /graphql" });
+      return;
+    }
+
+    const body = await readBody(req, res, config.maxBodyBytes);
+    if (body === null) return;
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: (req.method ?? "GET").toUpperCase(),
+      headers,
+      search: url.search,
+      body: body.value,
+    };
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => makeContext(req.headers),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === "complete") {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host === "0.0.0.0" || host === "[::]" ? "localhost" : host}:${address.port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop() {
+      stopping ??= (async () => {
+        // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
+        await apollo.stop();
+        await client.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Reads the request body within `limit` bytes. JSON bodies are parsed here (as the standalone server's
+ * body-parser would); a body of another type is handed to Apollo as undefined, which refuses it.
+ * Returns null when it already answered (413 or 400).
+ */
+async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ value: unknown } | null> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    tooLarge(req, res, limit);
+    return null;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      tooLarge(req, res, limit);
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return { value: undefined };
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && !type.endsWith("+json")) return { value: undefined };
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  } catch {
+    sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] });
+    return null;
+  }
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  res.setHeader("connection", "close");
+  sendJson(res, 413, { errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+  // Stop reading the rest of an oversized body; the connection is closed after the answer.
+  req.unpipe();
+  req.resume();
+}
