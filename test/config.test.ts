@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("has documented defaults", () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: "0.0.0.0",
+      boundaryAddr: undefined,
+      boundaryToken: undefined,
+      upstreamTimeoutMs: 10_000,
+      maxListItems: 10_000,
+      upstreamConnections: 32,
+      nodeEnv: "development",
+      introspection: true,
+      landingPage: true,
+      maxBodyBytes: 1024 * 1024,
+      logLevel: "info",
+    });
+  });
+
+  it("turns introspection and the landing page off in production unless enabled", () => {
+    expect(loadConfig({ NODE_ENV: "production" })).toMatchObject({ introspection: false, landingPage: false });
+    expect(loadConfig({ NODE_ENV: "production", INTROSPECTION: "true" })).toMatchObject({ introspection: true, landingPage: false });
+  });
+
+  it("normalises BOUNDARY_ADDR like Boundary's client (trailing /v1 and slashes dropped)", () => {
+    expect(loadConfig({ BOUNDARY_ADDR: "https://b.example.com:9200/v1/" }).boundaryAddr).toBe("https://b.example.com:9200");
+    expect(loadConfig({ BOUNDARY_ADDR: "http://10.0.0.1:9200" }).boundaryAddr).toBe("http://10.0.0.1:9200");
+  });
+
+  it("names every bad variable at once, and never echoes a secret", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: "70000",
+        UPSTREAM_TIMEOUT_MS: "soon",
+        MAX_LIST_ITEMS: "0",
+        BOUNDARY_ADDR: "https://user:hunter2@b.example.com",
+        BOUNDARY_TOKEN: "at_1234567890_s1 secretpart",
+        INTROSPECTION: "maybe",
+        LOG_LEVEL: "loud",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(new Set(problems.map((p) => p.split(/[= ]/)[0]))).toEqual(
+      new Set(["PORT", "UPSTREAM_TIMEOUT_MS", "MAX_LIST_ITEMS", "BOUNDARY_ADDR", "BOUNDARY_TOKEN", "INTROSPECTION", "LOG_LEVEL"]),
+    );
+    expect(problems).toHaveLength(7);
+    expect((error as Error).message).not.toContain("hunter2");
+    expect((error as Error).message).not.toContain("secretpart");
+  });
+});
