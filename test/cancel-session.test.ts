@@ -81,9 +81,10 @@ describe("cancelSession", () => {
 
   it("lets a user cancel their own session and forbids another user's", async () => {
     const [alice, bob] = stack.emulator.tokens.users;
-    const own = stack.emulator.store.sessions().find((s) => s.user_id === alice!.userId && s.status === "pending");
-    const other = stack.emulator.store.sessions().find((s) => s.user_id === bob!.userId && (s.status === "pending" || s.status === "active"));
-    const ok = await stack.gql(CANCEL, { id: own!.id }, { token: alice!.token });
+    const own = stack.emulator.store.createSession({ userId: alice!.userId, status: "active" });
+    const otherId = stack.emulator.store.createSession({ userId: bob!.userId, status: "active" });
+    const other = stack.emulator.store.session(otherId);
+    const ok = await stack.gql(CANCEL, { id: own }, { token: alice!.token });
     expect(ok.body.data!.cancelSession.status).toBe("CANCELING");
     const denied = await stack.gql(CANCEL, { id: other!.id, version: other!.version }, { token: alice!.token });
     expect(denied.body.errors![0]!.extensions).toMatchObject({ code: "FORBIDDEN", upstream: { status: 403 } });

@@ -228,3 +228,38 @@ export function isWellFormedToken(token: string): boolean {
   const parts = token.split("_");
   return parts.length === 3 && parts[0] === "at" && /^[A-Za-z0-9]+$/.test(parts[1]) && parts[2].startsWith("s1");
 }
+
+/**
+ * The demo callers' grants. `limitedReadScopes` is every scope except the second org and its projects.
+ */
+export function demoGrants(kind: "admin" | "user" | "limited" | "anonymous", limitedReadScopes: ReadonlySet<string>): Grant[] {
+  // Every user, anonymous included, gets the default "Login and Default Grants" role.
+  const login: Grant[] = [
+    { scopes: "all", ids: "*", type: "scope", actions: ["list", "no-op"] },
+    { scopes: "all", ids: "*", type: "auth-method", actions: ["list", "authenticate"] },
+  ];
+  switch (kind) {
+    case "anonymous":
+      return login;
+    case "admin":
+      return [...login, { scopes: "all", ids: "*", type: "*", actions: ["*"] }];
+    case "user":
+      return [
+        ...login,
+        { scopes: "all", ids: "*", type: "session", actions: ["list", "read:self", "cancel:self"] },
+        { scopes: "all", ids: "*", type: "scope", actions: ["read"] },
+        { scopes: "all", ids: "*", type: "target", actions: ["list", "read"] },
+        { scopes: "all", ids: "self", type: "user", actions: ["read"] },
+        { scopes: "all", ids: "*", type: "auth-token", actions: ["list", "read:self", "delete:self"] },
+      ];
+    case "limited":
+      return [
+        ...login,
+        { scopes: "all", ids: "*", type: "session", actions: ["list", "read", "cancel"] },
+        { scopes: limitedReadScopes, ids: "*", type: "scope", actions: ["read"] },
+        { scopes: "all", ids: "*", type: "target", actions: ["list", "read"] },
+        { scopes: "all", ids: "self", type: "user", actions: ["read"] },
+        { scopes: "all", ids: "*", type: "auth-token", actions: ["list", "read:self"] },
+      ];
+  }
+}

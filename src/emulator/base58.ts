@@ -1,19 +1,44 @@
-/** Bitcoin-alphabet base58, the encoding of Boundary's list tokens. */
+/**
+ * Bitcoin-alphabet base58, the encoding of Boundary's list tokens. Digit-array conversion with small
+ * integers: a list token is encoded on every page, and BigInt division was measurably slower.
+ */
 
 const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-const INDEX = new Map<string, bigint>([...ALPHABET].map((c, i) => [c, BigInt(i)]));
+const INDEX = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
+
+/** 58^5 fits twice over in a double with room for a carry: five base58 digits per limb. */
+const LIMB = 58 ** 5;
 
 export function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  let out = "";
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 58n)] + out;
-    n /= 58n;
+  const limbs: number[] = [];
+  for (let i = zeros; i < bytes.length; i++) {
+    let carry = bytes[i];
+    for (let j = 0; j < limbs.length; j++) {
+      carry += limbs[j] * 256;
+      const q = Math.floor(carry / LIMB);
+      limbs[j] = carry - q * LIMB;
+      carry = q;
+    }
+    while (carry > 0) {
+      const q = Math.floor(carry / LIMB);
+      limbs.push(carry - q * LIMB);
+      carry = q;
+    }
   }
-  return "1".repeat(zeros) + out;
+  let body = "";
+  for (let i = 0; i < limbs.length; i++) {
+    let limb = limbs[i];
+    for (let k = 0; k < 5; k++) {
+      body = ALPHABET[limb % 58] + body;
+      limb = Math.floor(limb / 58);
+    }
+  }
+  // The top limb's leading zero digits are padding, not leading zero bytes.
+  let cut = 0;
+  while (cut < body.length && body[cut] === "1") cut++;
+  return "1".repeat(zeros) + body.slice(cut);
 }
 
 /** Undefined when `text` holds a character outside the alphabet (or is empty). */
@@ -21,19 +46,22 @@ export function base58Decode(text: string): Uint8Array | undefined {
   if (text.length === 0) return undefined;
   let zeros = 0;
   while (zeros < text.length && text[zeros] === "1") zeros++;
-  let n = 0n;
-  for (const c of text) {
-    const v = INDEX.get(c);
+  const bytes: number[] = [];
+  for (let i = zeros; i < text.length; i++) {
+    const v = INDEX.get(text[i]);
     if (v === undefined) return undefined;
-    n = n * 58n + v;
+    let carry = v;
+    for (let j = 0; j < bytes.length; j++) {
+      carry += bytes[j] * 58;
+      bytes[j] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push(carry & 0xff);
+      carry >>= 8;
+    }
   }
-  const body: number[] = [];
-  while (n > 0n) {
-    body.push(Number(n & 0xffn));
-    n >>= 8n;
-  }
-  body.reverse();
-  const out = new Uint8Array(zeros + body.length);
-  out.set(body, zeros);
+  const out = new Uint8Array(zeros + bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[zeros + i] = bytes[bytes.length - 1 - i];
   return out;
 }

@@ -25,12 +25,17 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.uint32() / 4294967296;
   }
 
   /** Integer in [min, max], both inclusive. */
@@ -55,9 +60,11 @@ export class Rng {
     return this.chars(BASE58, length);
   }
 
-  bytes(length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = Math.floor(this.next() * 256);
+  bytes(length: number): Buffer {
+    const out = Buffer.allocUnsafe(length);
+    let i = 0;
+    for (; i + 4 <= length; i += 4) out.writeUInt32LE(this.uint32(), i);
+    for (; i < length; i++) out[i] = this.uint32() & 0xff;
     return out;
   }
 

@@ -1,0 +1,66 @@
+/**
+ * The controller's API rate limiter (`internal/ratelimit`), with its defaults: per 30 s window, list
+ * requests 150 per auth token / 1500 per IP / 1500 in total, other requests 3000 / 30000 / 30000.
+ * Fixed windows on the emulator clock, so tests can step past a window with clock.advance.
+ */
+import type { RateLimitOptions } from "./types.js";
+
+interface Counter {
+  window: number;
+  count: number;
+}
+
+interface Limit {
+  name: "auth-token" | "ip-address" | "total";
+  key: string;
+  max: number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  headers: Record<string, string>;
+}
+
+export class RateLimiter {
+  private readonly windowMs: number;
+  private readonly listPerToken: number;
+  private readonly otherPerToken: number;
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(opts: RateLimitOptions, private readonly now: () => number) {
+    this.windowMs = opts.windowMs ?? 30_000;
+    this.listPerToken = opts.listPerToken ?? 150;
+    this.otherPerToken = opts.otherPerToken ?? 3000;
+  }
+
+  check(tokenKey: string, ip: string, isList: boolean): RateDecision {
+    const now = this.now();
+    const window = Math.floor(now / this.windowMs);
+    const resetS = Math.max(1, Math.ceil(((window + 1) * this.windowMs - now) / 1000));
+    const kind = isList ? "list" : "other";
+    const limits: Limit[] = [
+      { name: "auth-token", key: `${kind}|t|${tokenKey}`, max: isList ? this.listPerToken : this.otherPerToken },
+      { name: "ip-address", key: `${kind}|i|${ip}`, max: isList ? 1500 : 30000 },
+      { name: "total", key: `${kind}|all`, max: isList ? 1500 : 30000 },
+    ];
+    const counters = limits.map((l) => {
+      let c = this.counters.get(l.key);
+      if (!c || c.window !== window) this.counters.set(l.key, (c = { window, count: 0 }));
+      return c;
+    });
+    const allowed = limits.every((l, i) => counters[i].count < l.max);
+    if (allowed) for (const c of counters) c.count++;
+    // Report the quota closest to running out.
+    let tight = 0;
+    for (let i = 1; i < limits.length; i++) {
+      if (limits[i].max - counters[i].count < limits[tight].max - counters[tight].count) tight = i;
+    }
+    const windowS = Math.round(this.windowMs / 1000);
+    const headers: Record<string, string> = {
+      "RateLimit-Policy": limits.map((l) => `${l.max};w=${windowS};comment="${l.name}"`).join(", "),
+      RateLimit: `limit=${limits[tight].max}, remaining=${Math.max(0, limits[tight].max - counters[tight].count)}, reset=${resetS}`,
+    };
+    if (!allowed) headers["Retry-After"] = String(resetS);
+    return { allowed, headers };
+  }
+}
