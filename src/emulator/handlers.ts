@@ -4,7 +4,7 @@
  */
 import type { Principal, ResourceType } from "./auth.js";
 import { ApiError, denied, forbidden, internal, invalidArgument, invalidListToken, notFound } from "./errors.js";
-import { type ItemPredicate, compileListFilter } from "./filtering.js";
+import { type ItemPredicate, compileListFilter, matches } from "./filtering.js";
 import { type ListResourceType, type ListToken, ListTokenError } from "./listtoken.js";
 import type { ScopeRec, SessionRec } from "./model.js";
 import { type Keyed, type PageOutput, listPage } from "./paginate.js";
@@ -85,7 +85,7 @@ export class Handlers {
       ? (s: SessionRec) => {
           if (!sqlClause(s)) return false;
           const actions = actionsOf(s);
-          return actions.length > 0 && safeMatch(predicate, store.sessionWire(s, actions, false));
+          return actions.length > 0 && matches(predicate, store.sessionWire(s, actions, false));
         }
       : sqlClause;
 
@@ -181,7 +181,7 @@ export class Handlers {
       ? (sc: ScopeRec) => {
           if (!sqlClause(sc)) return false;
           const w = store.scopeWire(sc, p);
-          return w.authorized_actions !== undefined && safeMatch(predicate, w);
+          return w.authorized_actions !== undefined && matches(predicate, w);
         }
       : sqlClause;
     const page = listPage<ScopeRec>({
@@ -347,15 +347,6 @@ export class Handlers {
     const est = page.initial && page.complete ? items.length : total;
     if (est > 0) parts.push(`"est_item_count":${est}`);
     return `{${parts.join(",")}}`;
-  }
-}
-
-/** An evaluation error makes the item a non-match (go-bexpr); the filter engine may also throw. */
-function safeMatch(predicate: ItemPredicate, item: unknown): boolean {
-  try {
-    return predicate(item);
-  } catch {
-    return false;
   }
 }
 

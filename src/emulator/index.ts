@@ -4,7 +4,6 @@
  */
 import type { AddressInfo } from "node:net";
 import { Faults } from "./faults.js";
-import { loadFilterEngine } from "./filtering.js";
 import { Handlers } from "./handlers.js";
 import { RateLimiter } from "./ratelimit.js";
 import { seedWorld } from "./seed.js";
@@ -34,7 +33,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const clock = new Clock(startTime);
   const store = new Store(world, clock, { cancelDelayMs: opts.cancelDelayMs ?? 5000 });
   clock.onAdvance = () => store.applyDue();
-  await loadFilterEngine();
 
   const handlers = new Handlers(store, count("maxPageSize", opts.maxPageSize, 1000, 1));
   const faults = new Faults(opts.latencyMs ?? 0);
