@@ -29,6 +29,52 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** `LOG_LEVEL`: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
   readonly logLevel: LogLevel;
+  /** `REQUEST_TIMEOUT_MS`: overall deadline of one GraphQL request's upstream work, retries included. Default 20000. */
+  readonly requestTimeoutMs: number;
+  /** `UPSTREAM_CONNECT_TIMEOUT_MS`: deadline of opening a connection to the controller. Default 3000. */
+  readonly upstreamConnectTimeoutMs: number;
+  /** `UPSTREAM_RETRIES`: retries of a failed read (connection errors, 429, 502-504). Default 2. */
+  readonly upstreamRetries: number;
+  /** Query limits, checked before any upstream call. */
+  readonly limits: QueryLimits;
+  /** `ALLOW_BATCHED_REQUESTS`: accept JSON arrays of operations in one POST. Default false. */
+  readonly allowBatchedRequests: boolean;
+  /** TLS towards the controller, with the variable names of Boundary's CLI. */
+  readonly tls: TlsConfig;
+  /** `READY_CACHE_MS`: how long `/readyz` reuses its last probe of the controller. Default 2000. */
+  readonly readyCacheMs: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM/SIGINT drain may take before the process exits anyway. Default 10000. */
+  readonly shutdownTimeoutMs: number;
+  /** `WORKERS`: gateway processes (node:cluster) sharing the port. Default 1 (no cluster). */
+  readonly workers: number;
+  /** `FEDERATION`: serve the schema as an Apollo Federation 2 subgraph (entities with `@key(fields: "id")`). Default false. */
+  readonly federation: boolean;
+  /** `MAX_UPSTREAM_CONCURRENCY_PER_REQUEST`: most upstream reads one GraphQL request keeps in flight at once. Default 16. */
+  readonly maxUpstreamConcurrencyPerRequest: number;
+}
+
+export interface QueryLimits {
+  /** `MAX_DEPTH`: deepest field nesting. Default 10. */
+  readonly maxDepth: number;
+  /** `MAX_ALIASES`: most aliased fields in one operation. Default 30. */
+  readonly maxAliases: number;
+  /** `MAX_ROOT_FIELDS`: most top-level fields in one operation. Default 20. */
+  readonly maxRootFields: number;
+  /** `MAX_COST`: largest estimated cost (about one unit per upstream read). Default 5000. */
+  readonly maxCost: number;
+}
+
+export interface TlsConfig {
+  /** `BOUNDARY_CACERT`: path of a PEM file of CA certificates to trust for the controller. */
+  readonly caCertPath: string | undefined;
+  /** `BOUNDARY_CLIENT_CERT`: path of a PEM client certificate (mutual TLS). */
+  readonly clientCertPath: string | undefined;
+  /** `BOUNDARY_CLIENT_KEY`: path of the PEM key of that certificate. */
+  readonly clientKeyPath: string | undefined;
+  /** `BOUNDARY_TLS_INSECURE`: skip verification of the controller's certificate. Default false. */
+  readonly insecure: boolean;
+  /** `BOUNDARY_TLS_SERVER_NAME`: name to send (SNI) and verify instead of the address's host. */
+  readonly serverName: string | undefined;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -116,7 +162,32 @@ export function loadConfig(env: Env): Config {
     landingPage: bool("LANDING_PAGE", !production),
     maxBodyBytes: int("MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel,
+    requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 20_000, 1, 600_000),
+    upstreamConnectTimeoutMs: int("UPSTREAM_CONNECT_TIMEOUT_MS", 3_000, 1, 600_000),
+    upstreamRetries: int("UPSTREAM_RETRIES", 2, 0, 10),
+    limits: Object.freeze({
+      maxDepth: int("MAX_DEPTH", 10, 1, 1000),
+      maxAliases: int("MAX_ALIASES", 30, 0, 100_000),
+      maxRootFields: int("MAX_ROOT_FIELDS", 20, 1, 100_000),
+      maxCost: int("MAX_COST", 5_000, 1, 100_000_000),
+    }),
+    allowBatchedRequests: bool("ALLOW_BATCHED_REQUESTS", false),
+    tls: Object.freeze({
+      caCertPath: text("BOUNDARY_CACERT"),
+      clientCertPath: text("BOUNDARY_CLIENT_CERT"),
+      clientKeyPath: text("BOUNDARY_CLIENT_KEY"),
+      insecure: bool("BOUNDARY_TLS_INSECURE", false),
+      serverName: text("BOUNDARY_TLS_SERVER_NAME"),
+    }),
+    readyCacheMs: int("READY_CACHE_MS", 2_000, 0, 600_000),
+    shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    workers: int("WORKERS", 1, 1, 64),
+    federation: bool("FEDERATION", false),
+    maxUpstreamConcurrencyPerRequest: int("MAX_UPSTREAM_CONCURRENCY_PER_REQUEST", 16, 1, 256),
   };
+  if ((config.tls.clientCertPath === undefined) !== (config.tls.clientKeyPath === undefined)) {
+    problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -20,6 +20,10 @@ export interface ContextDeps {
   /** Used only for requests that carry no Authorization header. */
   fallbackToken: string | undefined;
   maxListItems: number;
+  /** Told the size of every loader batch (metrics). */
+  onBatch?: (loader: string, size: number) => void;
+  /** Most upstream reads one request keeps in flight, all loaders together. Default 16. */
+  maxUpstreamConcurrency?: number;
 }
 
 export function createContextFactory(deps: ContextDeps): (headers: IncomingHttpHeaders) => GatewayContext {
@@ -31,7 +35,7 @@ export function createContextFactory(deps: ContextDeps): (headers: IncomingHttpH
     return {
       auth,
       client: deps.client,
-      loaders: createLoaders(deps.client, auth),
+      loaders: createLoaders(deps.client, auth, { onBatch: deps.onBatch, concurrency: deps.maxUpstreamConcurrency }),
       maxListItems: deps.maxListItems,
     };
   };

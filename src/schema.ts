@@ -1,15 +1,33 @@
 import "reflect-metadata";
-import { printSchema, type GraphQLSchema } from "graphql";
+import { graphql, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { buildSubgraphFrom } from "./federation/subgraph.js";
+import { AuthTokenResolver } from "./graphql/resolvers/auth-token.resolver.js";
+import { HostSetResolver } from "./graphql/resolvers/host-set.resolver.js";
+import { HostResolver } from "./graphql/resolvers/host.resolver.js";
+import { NodeResolver } from "./graphql/resolvers/node.resolver.js";
+import { ScopeSessionsResolver } from "./graphql/resolvers/scope-sessions.resolver.js";
 import { ScopeResolver } from "./graphql/resolvers/scope.resolver.js";
 import { SessionResolver } from "./graphql/resolvers/session.resolver.js";
+import { TargetResolver } from "./graphql/resolvers/target.resolver.js";
+import { UserResolver } from "./graphql/resolvers/user.resolver.js";
 
 let built: Promise<GraphQLSchema> | undefined;
 
 /** The gateway's schema, built once per process from the TypeGraphQL classes. */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [SessionResolver, ScopeResolver],
+    resolvers: [
+      SessionResolver,
+      ScopeResolver,
+      ScopeSessionsResolver,
+      NodeResolver,
+      TargetResolver,
+      UserResolver,
+      HostResolver,
+      HostSetResolver,
+      AuthTokenResolver,
+    ],
     // Arguments are checked where they are used (ids, `first`); class-validator is not a dependency.
     validate: false,
   }).then((schema) => {
@@ -26,4 +44,24 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
 /** The SDL committed as schema.graphql (`npm run schema`; a test fails when they differ). */
 export async function printGatewaySchema(): Promise<string> {
   return `${printSchema(await buildGatewaySchema())}\n`;
+}
+
+let subgraph: Promise<GraphQLSchema> | undefined;
+
+/**
+ * The same schema as an Apollo Federation 2 subgraph (`FEDERATION=true`): Session, Scope, Target, User,
+ * Host, HostSet and AuthToken are entities keyed by `id`, plus `_service` and `_entities`. Served by the
+ * same ApolloServer as the plain schema, so every plugin (limits, metrics) applies to it too.
+ */
+export function buildFederationSchema(): Promise<GraphQLSchema> {
+  subgraph ??= buildGatewaySchema().then(buildSubgraphFrom);
+  return subgraph;
+}
+
+/** The subgraph SDL a router fetches (`_service { sdl }`): written by `npm run subgraph`. */
+export async function printSubgraphSchema(): Promise<string> {
+  const result = await graphql({ schema: await buildFederationSchema(), source: "{ _service { sdl } }" });
+  const sdl = (result.data as { _service?: { sdl?: string } } | null | undefined)?._service?.sdl;
+  if (typeof sdl !== "string") throw new Error(`could not print the subgraph schema: ${JSON.stringify(result.errors)}`);
+  return `${sdl.trimEnd()}\n`;
 }

@@ -10,9 +10,15 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
-import type { Config } from "./config.js";
+import { readFile } from "node:fs/promises";
+import { withCallScope } from "./boundary/call-scope.js";
+import { BoundaryError } from "./boundary/errors.js";
+import type { Config, TlsConfig } from "./config.js";
+import { createLimitsPlugin } from "./graphql/limits.js";
+import { createMetrics } from "./metrics.js";
+import { createObservabilityPlugin } from "./observability.js";
 import { createContextFactory, type GatewayContext } from "./context.js";
-import { createErrorFormatter } from "./graphql/errors.js";
+import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
 
@@ -38,17 +44,23 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const boundaryAddr = options.boundaryAddr ?? config.boundaryAddr;
   if (boundaryAddr === undefined) throw new Error("startGateway needs a controller address (BOUNDARY_ADDR)");
 
+  const metrics = createMetrics();
   const client: BoundaryClient = createBoundaryClient({
     baseUrl: boundaryAddr,
     timeoutMs: config.upstreamTimeoutMs,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    retries: config.upstreamRetries,
     connections: config.upstreamConnections,
-    tls: options.tls,
+    tls: options.tls ?? (await loadTls(config.tls)),
+    onCall: metrics.observeUpstream,
   });
   const makeContext = createContextFactory({
     client,
     fallbackToken: options.fallbackToken ?? config.boundaryToken,
     maxListItems: config.maxListItems,
+    onBatch: metrics.observeBatch,
   });
+  const readiness = createReadiness(client, config.readyCacheMs);
 
   const httpServer = createServer();
   const apollo = new ApolloServer<GatewayContext>({
@@ -66,8 +78,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       warn: (m) => logger.warn(m),
       error: (m) => logger.error(m),
     },
+    // Off unless enabled: an array body multiplies one request's cost past every per-operation limit.
+    allowBatchedHttpRequests: config.allowBatchedRequests,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      createLimitsPlugin(config.limits, config.maxListItems),
+      createObservabilityPlugin(logger, metrics),
       config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -89,6 +105,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       sendJson(res, 200, { status: "ok" });
       return;
     }
+    if (url.pathname === "/readyz") {
+      const ready = await readiness();
+      sendJson(res, ready.ok ? 200 : 503, ready.ok ? { status: "ready" } : { status: "unavailable", reason: ready.reason });
+      return;
+    }
+    if (url.pathname === "/metrics") {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
     if (url.pathname !== "/graphql") {
       sendJson(res, 404, { error: "not found: GraphQL is served at /graphql" });
       return;
@@ -107,10 +134,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       search: url.search,
       body: body.value,
     };
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => makeContext(req.headers),
-    });
+    // Every upstream call made for this request, retries included, ends by this deadline.
+    const scope = { signal: AbortSignal.timeout(config.requestTimeoutMs), deadline: Date.now() + config.requestTimeoutMs, calls: 0 };
+    const response = await withCallScope(scope, () =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => makeContext(req.headers),
+      }),
+    );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
@@ -143,6 +174,34 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       })();
       return stopping;
     },
+  };
+}
+
+/** `/readyz`: whether the controller answers (any HTTP status below 500), probed at most once per
+ * `cacheMs` so that frequent probes never hammer it. */
+function createReadiness(client: BoundaryClient, cacheMs: number): () => Promise<{ ok: boolean; reason?: string }> {
+  let last: { at: number; result: Promise<{ ok: boolean; reason?: string }> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (last && now - last.at < cacheMs) return last.result;
+    const result = client.ping().then(
+      (status) => (status < 500 ? { ok: true } : { ok: false, reason: `controller answered ${status}` }),
+      (err: unknown) => ({ ok: false, reason: err instanceof BoundaryError ? err.code : "controller unreachable" }),
+    );
+    last = { at: now, result };
+    return result;
+  };
+}
+
+async function loadTls(tls: TlsConfig): Promise<BoundaryClientOptions["tls"]> {
+  const read = (path: string | undefined) => (path === undefined ? undefined : readFile(path, "utf8"));
+  const [ca, cert, key] = await Promise.all([read(tls.caCertPath), read(tls.clientCertPath), read(tls.clientKeyPath)]);
+  return {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+    ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+    rejectUnauthorized: !tls.insecure,
   };
 }
 
@@ -186,7 +245,7 @@ async function readBody(req: IncomingMessage, res: ServerResponse, limit: number
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
   res.setHeader("connection", "close");
-  sendJson(res, 413, { errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+  sendJson(res, 413, { errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: GatewayErrorCode.PAYLOAD_TOO_LARGE } }] });
   // Stop reading the rest of an oversized body; the connection is closed after the answer.
   req.unpipe();
   req.resume();

@@ -16,6 +16,17 @@ describe("loadConfig", () => {
       landingPage: true,
       maxBodyBytes: 1024 * 1024,
       logLevel: "info",
+      federation: false,
+      maxUpstreamConcurrencyPerRequest: 16,
+      requestTimeoutMs: 20_000,
+      upstreamConnectTimeoutMs: 3_000,
+      upstreamRetries: 2,
+      limits: { maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 5_000 },
+      allowBatchedRequests: false,
+      tls: { caCertPath: undefined, clientCertPath: undefined, clientKeyPath: undefined, insecure: false, serverName: undefined },
+      readyCacheMs: 2_000,
+      shutdownTimeoutMs: 10_000,
+      workers: 1,
     });
   });
 

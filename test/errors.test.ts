@@ -7,7 +7,7 @@ let stack: Stack;
 let admin: string;
 
 beforeAll(async () => {
-  stack = await startStack({ emulator: { sessions: 30, seed: 2 }, env: { UPSTREAM_TIMEOUT_MS: "400" } });
+  stack = await startStack({ emulator: { sessions: 30, seed: 2 }, env: { UPSTREAM_TIMEOUT_MS: "400", REQUEST_TIMEOUT_MS: "3000" } });
   admin = stack.emulator.tokens.admin.token;
 });
 afterAll(() => stack.close());
@@ -77,7 +77,7 @@ describe("errors carry a stable extensions.code", () => {
     expect(stack.emulator.calls).toHaveLength(0);
   });
 
-  it("RATE_LIMITED with retryAfter on the controller's 429", async () => {
+  it("RATE_LIMITED with retryAfter on a 429 whose Retry-After ends past the request's deadline", async () => {
     stack.emulator.faults.add({ kind: "status", status: 429, retryAfter: 7, times: 1 });
     const err = soleError(await stack.gql(ONE, { id: anyId() }, { token: admin }));
     expect(err.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfter: 7, upstream: { status: 429 } });
@@ -97,8 +97,8 @@ describe("errors carry a stable extensions.code", () => {
     expect(err.extensions!.code).toBe("UPSTREAM_ERROR");
   });
 
-  it("UPSTREAM_UNAVAILABLE when the connection is reset", async () => {
-    stack.emulator.faults.add({ kind: "reset", times: 1 });
+  it("UPSTREAM_UNAVAILABLE when the connection is reset on every attempt", async () => {
+    stack.emulator.faults.add({ kind: "reset", times: 3 });
     const err = soleError(await stack.gql(ONE, { id: anyId() }, { token: admin }));
     expect(err.extensions!.code).toBe("UPSTREAM_UNAVAILABLE");
   });
@@ -127,7 +127,7 @@ describe("errors carry a stable extensions.code", () => {
   it("a failing nested field nulls only itself, with its error at its path", async () => {
     const limited = stack.emulator.tokens.scopeLimited.token;
     const res = await stack.gql(
-      `{ sessions(includeTerminated: true) { items { id scope { id name parent { id name } } } } }`,
+      `{ sessions(includeTerminated: true, first: 100) { items { id scope { id name parent { id name } } } } }`,
       {},
       { token: limited },
     );

@@ -16,7 +16,7 @@ describe("token isolation", () => {
     const expectedFor = (userId: string) =>
       new Set((userId === admin.userId ? all : all.filter((s) => s.user_id === userId)).map((s) => s.id));
 
-    const query = `{ sessions { items { id userId authorizedActions scope { parent { name } } connections { bytesUp } } } }`;
+    const query = `{ sessions(first: 500) { items { id userId authorizedActions scope { parent { name } } connections { bytesUp } } } }`;
     const rounds = 6;
     const jobs = Array.from({ length: rounds }, () => callers.map((c) => stack.gql(query, {}, { token: c.token }).then((res) => ({ c, res })))).flat();
     const results = await Promise.all(jobs);

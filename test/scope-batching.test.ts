@@ -30,7 +30,7 @@ describe("scope lookups are batched per request", () => {
     stack.emulator.faults.latencyMs = 40;
     stack.emulator.clearCalls();
     const res = await stack.gql(
-      `{ sessions(includeTerminated: true) { items { id scope { name parent { name parent { name parent { id } } } } } } }`,
+      `{ sessions(includeTerminated: true, first: 100) { items { id scope { name parent { name parent { name parent { id } } } } } } }`,
       {},
       { token: admin },
     );
@@ -49,7 +49,7 @@ describe("scope lookups are batched per request", () => {
   it("reads each project once, concurrently, for full-scope fields", async () => {
     stack.emulator.faults.latencyMs = 40;
     stack.emulator.clearCalls();
-    const res = await stack.gql(`{ sessions(includeTerminated: true) { items { scopeId scope { version createdTime } } } }`, {}, { token: admin });
+    const res = await stack.gql(`{ sessions(includeTerminated: true, first: 100) { items { scopeId scope { version createdTime } } } }`, {}, { token: admin });
     stack.emulator.faults.latencyMs = 0;
     const projects = new Set(res.body.data!.sessions.items.map((s: { scopeId: string }) => s.scopeId));
     const reads = callsTo(stack.emulator, "GET", /^\/v1\/scopes\//);

@@ -3,7 +3,9 @@
  * GraphQL. One undici pool per client (per process); every call goes through `request()`, which owns
  * auth, the deadline, path escaping, JSON decoding and error typing.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
+import { currentCallScope, type CallScope } from "./call-scope.js";
 import {
   BoundaryApiError,
   BoundaryError,
@@ -12,13 +14,29 @@ import {
   BoundaryTimeoutError,
   BoundaryUnreachableError,
 } from "./errors.js";
-import type { WireError, WireListResponse, WireScope, WireSession } from "./wire.js";
+import type {
+  WireAuthToken,
+  WireError,
+  WireHost,
+  WireHostSet,
+  WireListResponse,
+  WireScope,
+  WireSession,
+  WireTarget,
+  WireUser,
+} from "./wire.js";
 
 export interface BoundaryClientOptions {
   /** Controller base URL without `/v1`, e.g. `https://boundary.example.com:9200`. */
   baseUrl: string;
-  /** Deadline of one call, from connect to the last body byte. */
+  /** Deadline of one attempt, from connect to the last body byte. */
   timeoutMs: number;
+  /** Deadline of establishing a connection. Default min(timeoutMs, 3000). */
+  connectTimeoutMs?: number;
+  /** Retries of a failed read (GET). Default 2. */
+  retries?: number;
+  /** First backoff step; doubled per retry, with jitter. Default 100 ms. */
+  retryBaseDelayMs?: number;
   /** Keep-alive connections in the pool. Default 32. */
   connections?: number;
   /** TLS settings for an https controller (PEM strings). */
@@ -49,6 +67,14 @@ export interface BoundaryClient {
   listSessions(params: ListSessionsParams, auth: string | undefined, signal?: AbortSignal): Promise<WireListResponse<WireSession>>;
   cancelSession(id: string, version: number, auth: string | undefined, signal?: AbortSignal): Promise<WireSession>;
   getScope(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireScope>;
+  getTarget(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireTarget>;
+  getUser(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireUser>;
+  getHost(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireHost>;
+  getHostSet(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireHostSet>;
+  getAuthToken(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireAuthToken>;
+  /** Whether the controller answers at all: an anonymous scope list, one attempt, no retry. Resolves
+   * to the HTTP status; rejects when no answer arrives. */
+  ping(): Promise<number>;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
 }
@@ -76,6 +102,51 @@ export function checkListToken(token: string, field = "after"): void {
   }
 }
 
+/** The resources the gateway reads by id. */
+export type ResourceKind = "session" | "scope" | "target" | "user" | "host" | "hostSet" | "authToken";
+
+/** Id prefixes of each readable resource (API-NOTES §6), old spellings included. */
+const PREFIX_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string, ResourceKind>([
+  ["s", "session"],
+  ["o", "scope"],
+  ["p", "scope"],
+  ["ttcp", "target"],
+  ["tssh", "target"],
+  ["trdp", "target"],
+  ["u", "user"],
+  ["hst", "host"],
+  ["hplg", "host"],
+  ["h", "host"],
+  ["hsst", "hostSet"],
+  ["hsplg", "hostSet"],
+  ["hs", "hostSet"],
+  ["at", "authToken"],
+]);
+
+const KIND_HINTS: Record<ResourceKind, string> = {
+  session: "a session id (s_…)",
+  scope: "a scope id (global, o_… or p_…)",
+  target: "a target id (ttcp_…, tssh_… or trdp_…)",
+  user: "a user id (u_…)",
+  host: "a host id (hst_…, hplg_… or h_…)",
+  hostSet: "a host set id (hsst_…, hsplg_… or hs_…)",
+  authToken: "an auth token id (at_…)",
+};
+
+/** Which resource an id names, from its prefix alone; undefined for prefixes the gateway does not read. */
+export function resourceKindOf(id: string): ResourceKind | undefined {
+  if (id === "global") return "scope";
+  const cut = id.indexOf("_");
+  return cut > 0 ? PREFIX_KINDS.get(id.slice(0, cut)) : undefined;
+}
+
+/** Refuses anything but a well-formed id of `kind` (the id goes into the URL path). */
+export function checkResourceId(kind: ResourceKind, id: string, field = "id"): void {
+  if (resourceKindOf(id) !== kind || (id !== "global" && !ID.test(id))) {
+    throw new BoundaryInputError(field, `"${truncate(id)}" is not ${KIND_HINTS[kind]}`);
+  }
+}
+
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
@@ -92,11 +163,21 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     connect: {
-      timeout: Math.min(timeoutMs, 5_000),
+      timeout: options.connectTimeoutMs ?? Math.min(timeoutMs, 3_000),
       ...(options.tls ?? {}),
     },
   });
 
+  const retries = options.retries ?? 2;
+  const retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
+
+  /**
+   * The single funnel. Reads (GET) are retried on connection failures, 429 and 502/503/504, at most
+   * `retries` times, with jittered exponential backoff or the controller's Retry-After, and only while
+   * the wait ends before the inbound request's deadline. Writes are never retried: a cancel that reached
+   * the controller must not be sent twice. Per-attempt timeouts are not retried either (a stalled
+   * controller is not helped by more load).
+   */
   async function request<T>(
     method: "GET" | "POST",
     endpoint: string,
@@ -105,10 +186,50 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     body: unknown,
     signal: AbortSignal | undefined,
   ): Promise<T> {
+    const scope = currentCallScope();
+    const outer = signal && scope?.signal ? AbortSignal.any([signal, scope.signal]) : (signal ?? scope?.signal);
+    const attempts = method === "GET" ? retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await attemptOnce<T>(method, endpoint, path, auth, body, outer, scope);
+      } catch (err) {
+        const failure = err as BoundaryError;
+        const wait = attempt < attempts ? retryDelay(failure, attempt) : undefined;
+        if (wait === undefined) throw failure;
+        const deadline = scope?.deadline ?? Date.now() + timeoutMs;
+        if (Date.now() + wait >= deadline) throw failure;
+        try {
+          await sleep(wait, undefined, { signal: outer });
+        } catch {
+          throw failure;
+        }
+      }
+    }
+  }
+
+  function retryDelay(err: BoundaryError, attempt: number): number | undefined {
+    const backoff = retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    if (err instanceof BoundaryUnreachableError) return backoff;
+    if (err instanceof BoundaryApiError && [429, 502, 503, 504].includes(err.status)) {
+      return err.retryAfter !== undefined ? err.retryAfter * 1000 : backoff;
+    }
+    return undefined;
+  }
+
+  async function attemptOnce<T>(
+    method: "GET" | "POST",
+    endpoint: string,
+    path: string,
+    auth: string | undefined,
+    body: unknown,
+    outer: AbortSignal | undefined,
+    scope: CallScope | undefined,
+  ): Promise<T> {
     const started = performance.now();
     let status = 0;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    if (scope) scope.calls++;
+    const attemptTimeout = AbortSignal.timeout(timeoutMs);
+    const combined = outer ? AbortSignal.any([outer, attemptTimeout]) : attemptTimeout;
     const headers: Record<string, string> = {
       accept: "application/json",
       // The Go client sends it on every call, GETs included; the controller treats any body as JSON.
@@ -141,15 +262,16 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       }
       return parsed as T;
     } catch (err) {
-      throw classify(err, endpoint, deadline, signal);
+      throw classify(err, endpoint, combined);
     } finally {
       options.onCall?.({ endpoint, status, durationMs: performance.now() - started });
     }
   }
 
-  function classify(err: unknown, endpoint: string, deadline: AbortSignal, signal: AbortSignal | undefined): BoundaryError {
+  function classify(err: unknown, endpoint: string, signal: AbortSignal): BoundaryError {
     if (err instanceof BoundaryError) return err;
-    if (deadline.aborted && !signal?.aborted) return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
+    // Either this attempt's timeout or the inbound request's overall deadline.
+    if (signal.aborted) return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
     if (
       err instanceof undiciErrors.HeadersTimeoutError ||
       err instanceof undiciErrors.BodyTimeoutError ||
@@ -184,6 +306,36 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     getScope(id, auth, signal) {
       checkScopeId(id, "id");
       return request("GET", "GET /v1/scopes/{id}", `/v1/scopes/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    getTarget(id, auth, signal) {
+      // The controller also takes an alias value here; the gateway only reads by target id.
+      checkResourceId("target", id);
+      return request("GET", "GET /v1/targets/{id}", `/v1/targets/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    getUser(id, auth, signal) {
+      checkResourceId("user", id);
+      return request("GET", "GET /v1/users/{id}", `/v1/users/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    getHost(id, auth, signal) {
+      checkResourceId("host", id);
+      return request("GET", "GET /v1/hosts/{id}", `/v1/hosts/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    getHostSet(id, auth, signal) {
+      checkResourceId("hostSet", id);
+      return request("GET", "GET /v1/host-sets/{id}", `/v1/host-sets/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    getAuthToken(id, auth, signal) {
+      checkResourceId("authToken", id);
+      return request("GET", "GET /v1/auth-tokens/{id}", `/v1/auth-tokens/${encodeURIComponent(id)}`, auth, undefined, signal);
+    },
+    async ping() {
+      try {
+        await attemptOnce("GET", "GET /v1/scopes", "/v1/scopes?scope_id=global", undefined, undefined, undefined, undefined);
+        return 200;
+      } catch (err) {
+        if (err instanceof BoundaryApiError) return err.status;
+        throw err;
+      }
     },
     async close() {
       await pool.close();

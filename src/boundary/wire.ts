@@ -69,6 +69,114 @@ export interface WireScope {
   storage_policy_id?: string;
 }
 
+/** A plugin's info, embedded in plugin-based hosts and host sets. */
+export interface WirePluginInfo {
+  id?: string;
+  name?: string;
+  description?: string;
+}
+
+/** `GET /v1/targets/{id}`. `attributes` holds the type's settings (tcp: ports). */
+export interface WireTarget {
+  id: string;
+  scope_id?: string;
+  scope?: WireScopeInfo;
+  name?: string;
+  description?: string;
+  created_time?: string;
+  updated_time?: string;
+  version?: number;
+  type?: string;
+  host_source_ids?: string[];
+  host_sources?: { id?: string; host_catalog_id?: string }[];
+  session_max_seconds?: number;
+  session_connection_limit?: number;
+  egress_worker_filter?: string;
+  ingress_worker_filter?: string;
+  worker_filter?: string;
+  brokered_credential_source_ids?: string[];
+  injected_application_credential_source_ids?: string[];
+  attributes?: { default_port?: number; default_client_port?: number };
+  address?: string;
+  aliases?: { id?: string; value?: string; scope_id?: string }[];
+  authorized_actions?: string[];
+}
+
+/** `GET /v1/users/{id}`. */
+export interface WireUser {
+  id: string;
+  scope_id?: string;
+  scope?: WireScopeInfo;
+  name?: string;
+  description?: string;
+  created_time?: string;
+  updated_time?: string;
+  version?: number;
+  account_ids?: string[];
+  accounts?: { id?: string; scope_id?: string }[];
+  login_name?: string;
+  full_name?: string;
+  email?: string;
+  primary_account_id?: string;
+  authorized_actions?: string[];
+}
+
+/** `GET /v1/hosts/{id}`. No `scope_id`: `scope` is the project of its host catalog. */
+export interface WireHost {
+  id: string;
+  host_catalog_id?: string;
+  scope?: WireScopeInfo;
+  plugin?: WirePluginInfo;
+  name?: string;
+  description?: string;
+  created_time?: string;
+  updated_time?: string;
+  version?: number;
+  type?: string;
+  host_set_ids?: string[];
+  /** Static hosts: `{ address }`. */
+  attributes?: { address?: string };
+  ip_addresses?: string[];
+  dns_names?: string[];
+  external_id?: string;
+  external_name?: string;
+  authorized_actions?: string[];
+}
+
+/** `GET /v1/host-sets/{id}`. No `scope_id`: `scope` is the project of its host catalog. */
+export interface WireHostSet {
+  id: string;
+  host_catalog_id?: string;
+  scope?: WireScopeInfo;
+  plugin?: WirePluginInfo;
+  name?: string;
+  description?: string;
+  created_time?: string;
+  updated_time?: string;
+  version?: number;
+  type?: string;
+  host_ids?: string[];
+  preferred_endpoints?: string[];
+  sync_interval_seconds?: number;
+  attributes?: Record<string, unknown>;
+  authorized_actions?: string[];
+}
+
+/** `GET /v1/auth-tokens/{id}`. The `token` secret is only ever sent by the authenticate call. */
+export interface WireAuthToken {
+  id: string;
+  scope_id?: string;
+  scope?: WireScopeInfo;
+  user_id?: string;
+  auth_method_id?: string;
+  account_id?: string;
+  created_time?: string;
+  updated_time?: string;
+  approximate_last_used_time?: string;
+  expiration_time?: string;
+  authorized_actions?: string[];
+}
+
 /** The list envelope of `GET /v1/sessions` (and of every other list endpoint, with its own item type). */
 export interface WireListResponse<T> {
   items?: T[];

@@ -822,24 +822,27 @@ const RULES = new Map(GRAMMAR.map((r) => [r.name, r]));
 const MAX_PARSE_EXPRESSIONS = 2_000_000;
 const FAIL: unique symbol = Symbol("no match");
 type PResult = unknown;
+type PFn = (p: PegParser) => PResult;
 
 class MaxExpressionsReached {}
 
+/** Parse state; the grammar itself runs as the closures built by {@link compilePeg}. */
 class PegParser {
-  private readonly cps: number[];
+  readonly cps: number[];
   private readonly lineAt: Int32Array;
   private readonly colAt: Int32Array;
   private readonly offAt: Int32Array;
   private readonly u16At: Int32Array;
-  private pos = 0;
-  private readonly vstack: Labels[] = [];
-  private readonly rstack: PRule[] = [];
+  pos = 0;
+  readonly vstack: Labels[] = [];
+  readonly rstack: PRule[] = [];
   private readonly errs: { msg: string; at: number }[] = [];
   private maxFail = 0;
   private maxFailMoved = false;
   private expected: string[] = [];
-  private invert = false;
-  private exprCnt = 0;
+  invert = false;
+  /** pigeon's ExprCnt: one per grammar node visited. */
+  count = 0;
 
   constructor(private readonly src: string) {
     this.cps = Array.from(src, (c) => c.codePointAt(0)!);
@@ -874,7 +877,7 @@ class PegParser {
   parse(): Ast {
     let result: PResult = FAIL;
     try {
-      result = this.rule(RULES.get("Input")!);
+      result = INPUT(this);
     } catch (err) {
       if (err instanceof MaxExpressionsReached) this.addErr("max number of expresssions parsed", this.pos);
       else if (err instanceof RangeError) this.addErr("expression nests too deeply for this evaluator", this.pos);
@@ -903,7 +906,8 @@ class PegParser {
     return { offset: this.offAt[at]!, line: this.lineAt[at]!, column: this.colAt[at]! };
   }
 
-  private addErr(msg: string, at: number): void {
+  /** pigeon's addErrAt: position, then the innermost rule (its display name if it has one). */
+  addErr(msg: string, at: number): void {
     const p = this.position(at);
     let prefix = `${p.line}:${p.column} (${p.offset})`;
     const top = this.rstack[this.rstack.length - 1];
@@ -911,7 +915,8 @@ class PegParser {
     this.errs.push({ msg: `${prefix}: ${msg}`, at });
   }
 
-  private failAt(matched: boolean, at: number, want: string): void {
+  /** pigeon's failAt: the farthest position's expectations (inverted inside `!`). */
+  failAt(matched: boolean, at: number, want: string): void {
     if (matched !== this.invert) return;
     if (at < this.maxFail) return;
     if (at > this.maxFail) {
@@ -922,132 +927,240 @@ class PegParser {
     this.expected.push(this.invert ? "!" + want : want);
   }
 
-  private text(from: number): string {
+  text(from: number): string {
     return this.src.slice(this.u16At[from], this.u16At[this.pos]);
   }
 
-  private rule(r: PRule): PResult {
-    this.rstack.push(r);
-    this.vstack.push({});
-    const v = this.expr(r.expr);
-    this.vstack.pop();
-    this.rstack.pop();
-    return v;
+  tick(): void {
+    if (++this.count > MAX_PARSE_EXPRESSIONS) throw new MaxExpressionsReached();
   }
+}
 
-  private sub(e: PNode): PResult {
-    this.vstack.push({});
-    const v = this.expr(e);
-    this.vstack.pop();
-    return v;
-  }
-
-  private expr(node: PNode): PResult {
-    if (++this.exprCnt > MAX_PARSE_EXPRESSIONS) throw new MaxExpressionsReached();
-    switch (node.t) {
-      case "act": {
-        const start = this.pos;
-        const v = this.expr(node.e);
-        if (v === FAIL) return FAIL;
-        const [val, err] = node.run(this.vstack[this.vstack.length - 1]!, this.text(start));
-        if (err !== null) this.addErr(err, start);
-        return val;
-      }
-      case "andc":
-        this.addErr(node.msg, this.pos);
-        return FAIL;
-      case "and": {
-        const start = this.pos;
-        const v = this.sub(node.e);
-        this.pos = start;
-        return v === FAIL ? FAIL : null;
-      }
-      case "any": {
-        const start = this.pos;
-        if (start >= this.cps.length) {
-          this.failAt(false, start, ".");
-          return FAIL;
-        }
-        this.pos++;
-        this.failAt(true, start, ".");
-        return this.text(start);
-      }
-      case "cls": {
-        const start = this.pos;
-        const cp = this.cps[start];
-        if (cp === undefined || !node.test(cp)) {
-          this.failAt(false, start, node.want);
-          return FAIL;
-        }
-        this.pos++;
-        this.failAt(true, start, node.want);
-        return this.text(start);
-      }
-      case "ch":
-        for (const alt of node.alts) {
-          const v = this.sub(alt);
-          if (v !== FAIL) return v;
-        }
-        return FAIL;
-      case "lab": {
-        const v = this.sub(node.e);
-        if (v !== FAIL) this.vstack[this.vstack.length - 1]![node.label] = v;
-        return v;
-      }
-      case "lit": {
-        const start = this.pos;
-        for (const want of node.cps) {
-          if (this.cps[this.pos] !== want) {
-            this.failAt(false, start, node.want);
-            this.pos = start;
-            return FAIL;
+/**
+ * Compiles grammar nodes into closures, one counted visit per node in pigeon's order. A sequence
+ * runs its labelled children inline, and an action over a sequence runs the sequence inline, so a
+ * chain of `or`s or `not`s costs three small stack frames per level (Go's stack is far deeper).
+ */
+function compilePeg(node: PNode): PFn {
+  switch (node.t) {
+    case "act": {
+      const run = node.run;
+      if (node.e.t === "seq") {
+        const steps = seqSteps(node.e.es);
+        return (p) => {
+          p.tick(); // act
+          const start = p.pos;
+          p.tick(); // seq
+          for (const step of steps) {
+            let v: PResult;
+            if (step.label === null) v = step.fn(p);
+            else {
+              p.tick(); // lab
+              p.vstack.push({});
+              v = step.fn(p);
+              p.vstack.pop();
+              if (v !== FAIL) p.vstack[p.vstack.length - 1]![step.label] = v;
+            }
+            if (v === FAIL) {
+              p.pos = start;
+              return FAIL;
+            }
           }
-          this.pos++;
-        }
-        this.failAt(true, start, node.want);
-        return this.text(start);
+          const [val, err] = run(p.vstack[p.vstack.length - 1]!, p.text(start));
+          if (err !== null) p.addErr(err, start);
+          return val;
+        };
       }
-      case "not": {
-        const start = this.pos;
-        this.invert = !this.invert;
-        const v = this.sub(node.e);
-        this.invert = !this.invert;
-        this.pos = start;
-        return v === FAIL ? null : FAIL;
-      }
-      case "plus":
-      case "star": {
+      const inner = compilePeg(node.e);
+      return (p) => {
+        p.tick();
+        const start = p.pos;
+        if (inner(p) === FAIL) return FAIL;
+        const [val, err] = run(p.vstack[p.vstack.length - 1]!, p.text(start));
+        if (err !== null) p.addErr(err, start);
+        return val;
+      };
+    }
+    case "seq": {
+      const steps = seqSteps(node.es);
+      return (p) => {
+        p.tick();
+        const start = p.pos;
         const vals: unknown[] = [];
-        for (;;) {
-          const v = this.sub(node.e);
-          if (v === FAIL) break;
-          vals.push(v);
-        }
-        if (vals.length > 0) return vals;
-        return node.t === "plus" ? FAIL : null;
-      }
-      case "opt": {
-        const v = this.sub(node.e);
-        return v === FAIL ? null : v;
-      }
-      case "ref":
-        return this.rule(RULES.get(node.name)!);
-      case "seq": {
-        const start = this.pos;
-        const vals: unknown[] = [];
-        for (const e of node.es) {
-          const v = this.expr(e);
+        for (const step of steps) {
+          let v: PResult;
+          if (step.label === null) v = step.fn(p);
+          else {
+            p.tick();
+            p.vstack.push({});
+            v = step.fn(p);
+            p.vstack.pop();
+            if (v !== FAIL) p.vstack[p.vstack.length - 1]![step.label] = v;
+          }
           if (v === FAIL) {
-            this.pos = start;
+            p.pos = start;
             return FAIL;
           }
           vals.push(v);
         }
         return vals;
-      }
+      };
+    }
+    case "lab": {
+      const inner = compilePeg(node.e);
+      const label = node.label;
+      return (p) => {
+        p.tick();
+        p.vstack.push({});
+        const v = inner(p);
+        p.vstack.pop();
+        if (v !== FAIL) p.vstack[p.vstack.length - 1]![label] = v;
+        return v;
+      };
+    }
+    case "andc": {
+      const msg = node.msg;
+      return (p) => {
+        p.tick();
+        p.addErr(msg, p.pos);
+        return FAIL;
+      };
+    }
+    case "and":
+    case "not": {
+      const inner = compilePeg(node.e);
+      const negate = node.t === "not";
+      return (p) => {
+        p.tick();
+        const start = p.pos;
+        if (negate) p.invert = !p.invert;
+        p.vstack.push({});
+        const v = inner(p);
+        p.vstack.pop();
+        if (negate) p.invert = !p.invert;
+        p.pos = start;
+        return (v === FAIL) === negate ? null : FAIL;
+      };
+    }
+    case "any":
+      return (p) => {
+        p.tick();
+        const start = p.pos;
+        if (start >= p.cps.length) {
+          p.failAt(false, start, ".");
+          return FAIL;
+        }
+        p.pos++;
+        p.failAt(true, start, ".");
+        return p.text(start);
+      };
+    case "cls": {
+      const { test, want } = node;
+      return (p) => {
+        p.tick();
+        const start = p.pos;
+        const cp = p.cps[start];
+        if (cp === undefined || !test(cp)) {
+          p.failAt(false, start, want);
+          return FAIL;
+        }
+        p.pos++;
+        p.failAt(true, start, want);
+        return p.text(start);
+      };
+    }
+    case "lit": {
+      const { cps, want } = node;
+      return (p) => {
+        p.tick();
+        const start = p.pos;
+        for (const c of cps) {
+          if (p.cps[p.pos] !== c) {
+            p.failAt(false, start, want);
+            p.pos = start;
+            return FAIL;
+          }
+          p.pos++;
+        }
+        p.failAt(true, start, want);
+        return p.text(start);
+      };
+    }
+    case "ch": {
+      const alts = node.alts.map(compilePeg);
+      return (p) => {
+        p.tick();
+        for (const alt of alts) {
+          p.vstack.push({});
+          const v = alt(p);
+          p.vstack.pop();
+          if (v !== FAIL) return v;
+        }
+        return FAIL;
+      };
+    }
+    case "plus":
+    case "star":
+    case "opt": {
+      const inner = compilePeg(node.e);
+      const kind = node.t;
+      return (p) => {
+        p.tick();
+        if (kind === "opt") {
+          p.vstack.push({});
+          const v = inner(p);
+          p.vstack.pop();
+          return v === FAIL ? null : v;
+        }
+        const vals: unknown[] = [];
+        for (;;) {
+          p.vstack.push({});
+          const v = inner(p);
+          p.vstack.pop();
+          if (v === FAIL) break;
+          vals.push(v);
+        }
+        if (vals.length > 0) return vals;
+        return kind === "plus" ? FAIL : null;
+      };
+    }
+    case "ref": {
+      const rule = RULES.get(node.name)!;
+      let body: PFn | undefined; // compiled on first use: rules are recursive
+      return (p) => {
+        p.tick(); // the reference
+        p.rstack.push(rule);
+        p.vstack.push({});
+        const v = (body ??= ruleBody(rule))(p); // counts the rule's expression
+        p.vstack.pop();
+        p.rstack.pop();
+        return v;
+      };
     }
   }
 }
+
+function seqSteps(es: readonly PNode[]): { fn: PFn; label: string | null }[] {
+  return es.map((e) => (e.t === "lab" ? { fn: compilePeg(e.e), label: e.label } : { fn: compilePeg(e), label: null }));
+}
+
+const ruleBodies = new Map<PRule, PFn>();
+function ruleBody(rule: PRule): PFn {
+  let fn = ruleBodies.get(rule);
+  if (!fn) ruleBodies.set(rule, (fn = compilePeg(rule.expr)));
+  return fn;
+}
+
+const INPUT_RULE = RULES.get("Input")!;
+/** The start rule, entered as pigeon's parse() does (no reference node counted). */
+const INPUT: PFn = (p) => {
+  p.rstack.push(INPUT_RULE);
+  p.vstack.push({});
+  const v = ruleBody(INPUT_RULE)(p);
+  p.vstack.pop();
+  p.rstack.pop();
+  return v;
+};
 
 function parseFilter(source: string): Ast {
   return new PegParser(source).parse();

@@ -3,7 +3,7 @@
  * a JSON body, or throws an ApiError. Check order follows the controller's handlers (API-NOTES §3.9).
  */
 import type { Principal, ResourceType } from "./auth.js";
-import { ApiError, denied, forbidden, internal, invalidArgument, invalidListToken, notFound } from "./errors.js";
+import { denied, forbidden, internal, invalidArgument, invalidListToken, notFound } from "./errors.js";
 import { type ItemPredicate, compileListFilter, matches } from "./filtering.js";
 import { type ListResourceType, type ListToken, ListTokenError } from "./listtoken.js";
 import type { ScopeRec, SessionRec } from "./model.js";
@@ -406,4 +406,3 @@ function parseCancelBody(body: Buffer): number {
   return n;
 }
 
-export { ApiError };

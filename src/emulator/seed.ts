@@ -44,7 +44,7 @@ const PROJECT_NAMES = ["prod", "staging", "dev", "qa", "sandbox"];
 const USER_NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"];
 const CLOSED_REASONS = ["closed by end-user", "closed by end-user", "closed by end-user", "network error", "timed out", "unknown", "system error"];
 
-/** Session ids of everything generated, so a collision of two random ids cannot happen silently. */
+/** `taken` holds every id generated so far, so two random ids can never collide silently. */
 function uniqueId(rng: Rng, prefix: string, taken: Set<string>): string {
   for (;;) {
     const id = rng.id(prefix);

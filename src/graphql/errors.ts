@@ -17,6 +17,10 @@ export enum GatewayErrorCode {
   UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE",
   UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT",
   UPSTREAM_ERROR = "UPSTREAM_ERROR",
+  /** Refused before running: over a depth, alias, root-field or cost limit (`extensions.limit`). */
+  QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX",
+  /** The request body is over MAX_BODY_BYTES (HTTP 413). */
+  PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE",
   INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
 }
 

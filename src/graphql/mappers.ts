@@ -2,9 +2,26 @@
  * The only place where the controller's wire names become schema names. Absent wire fields are
  * protojson zero values: absent arrays become [], absent byte counts 0, absent strings null.
  */
-import type { WireConnection, WireScope, WireScopeInfo, WireSession } from "../boundary/wire.js";
+import type {
+  WireAuthToken,
+  WireConnection,
+  WireHost,
+  WireHostSet,
+  WirePluginInfo,
+  WireScope,
+  WireScopeInfo,
+  WireSession,
+  WireTarget,
+  WireUser,
+} from "../boundary/wire.js";
 import type { SessionListing } from "../boundary/sessions.js";
+import type { AuthToken } from "./types/auth-token.type.js";
 import type { Connection } from "./types/connection.type.js";
+import type { HostSet } from "./types/host-set.type.js";
+import type { Host } from "./types/host.type.js";
+import type { PluginInfo } from "./types/plugin-info.type.js";
+import type { Target } from "./types/target.type.js";
+import type { User } from "./types/user.type.js";
 import { ListResponseType, ScopeType, SessionStatus } from "./types/enums.js";
 import type { Scope } from "./types/scope.type.js";
 import type { SessionPage } from "./types/session-page.type.js";
@@ -104,5 +121,118 @@ export function toSessionPage(listing: SessionListing): SessionPage {
     estItemCount: listing.estItemCount,
     sortBy: listing.sortBy,
     sortDir: listing.sortDir,
+  };
+}
+
+/** Full resources embed their scope's info; absent, the scope is loaded by id when selected. */
+function scopeInfoOf(info: WireScopeInfo | undefined): Scope | undefined {
+  return info ? toScopeFromInfo(info) : undefined;
+}
+
+function toPluginInfo(p: WirePluginInfo | undefined): PluginInfo | undefined {
+  return p ? { id: p.id, name: p.name, description: p.description } : undefined;
+}
+
+export function toTarget(t: WireTarget): Target {
+  return {
+    id: t.id,
+    scopeId: t.scope_id ?? t.scope?.id ?? "",
+    name: t.name,
+    description: t.description,
+    createdTime: t.created_time,
+    updatedTime: t.updated_time,
+    version: t.version ?? 0,
+    type: t.type,
+    hostSourceIds: t.host_source_ids ?? [],
+    hostSources: (t.host_sources ?? []).flatMap((h) => (h.id ? [{ id: h.id, hostCatalogId: h.host_catalog_id }] : [])),
+    sessionMaxSeconds: t.session_max_seconds,
+    sessionConnectionLimit: t.session_connection_limit,
+    egressWorkerFilter: t.egress_worker_filter,
+    ingressWorkerFilter: t.ingress_worker_filter,
+    workerFilter: t.worker_filter,
+    brokeredCredentialSourceIds: t.brokered_credential_source_ids ?? [],
+    injectedApplicationCredentialSourceIds: t.injected_application_credential_source_ids ?? [],
+    defaultPort: t.attributes?.default_port,
+    defaultClientPort: t.attributes?.default_client_port,
+    address: t.address,
+    aliases: (t.aliases ?? []).flatMap((a) => (a.id ? [{ id: a.id, value: a.value, scopeId: a.scope_id }] : [])),
+    authorizedActions: t.authorized_actions ?? [],
+    scopeInfo: scopeInfoOf(t.scope),
+  };
+}
+
+export function toUser(u: WireUser): User {
+  return {
+    id: u.id,
+    scopeId: u.scope_id ?? u.scope?.id ?? "",
+    name: u.name,
+    description: u.description,
+    createdTime: u.created_time,
+    updatedTime: u.updated_time,
+    version: u.version ?? 0,
+    accountIds: u.account_ids ?? [],
+    loginName: u.login_name,
+    fullName: u.full_name,
+    email: u.email,
+    primaryAccountId: u.primary_account_id,
+    authorizedActions: u.authorized_actions ?? [],
+    scopeInfo: scopeInfoOf(u.scope),
+  };
+}
+
+export function toHost(h: WireHost): Host {
+  return {
+    id: h.id,
+    hostCatalogId: h.host_catalog_id,
+    plugin: toPluginInfo(h.plugin),
+    name: h.name,
+    description: h.description,
+    createdTime: h.created_time,
+    updatedTime: h.updated_time,
+    version: h.version ?? 0,
+    type: h.type,
+    hostSetIds: h.host_set_ids ?? [],
+    address: h.attributes?.address,
+    ipAddresses: h.ip_addresses ?? [],
+    dnsNames: h.dns_names ?? [],
+    externalId: h.external_id,
+    externalName: h.external_name,
+    authorizedActions: h.authorized_actions ?? [],
+    scopeInfo: scopeInfoOf(h.scope),
+  };
+}
+
+export function toHostSet(hs: WireHostSet): HostSet {
+  return {
+    id: hs.id,
+    hostCatalogId: hs.host_catalog_id,
+    plugin: toPluginInfo(hs.plugin),
+    name: hs.name,
+    description: hs.description,
+    createdTime: hs.created_time,
+    updatedTime: hs.updated_time,
+    version: hs.version ?? 0,
+    type: hs.type,
+    hostIds: hs.host_ids ?? [],
+    preferredEndpoints: hs.preferred_endpoints ?? [],
+    syncIntervalSeconds: hs.sync_interval_seconds,
+    authorizedActions: hs.authorized_actions ?? [],
+    scopeInfo: scopeInfoOf(hs.scope),
+  };
+}
+
+export function toAuthToken(t: WireAuthToken): AuthToken {
+  return {
+    id: t.id,
+    scopeId: t.scope_id ?? t.scope?.id ?? "",
+    userId: t.user_id,
+    authMethodId: t.auth_method_id,
+    accountId: t.account_id,
+    createdTime: t.created_time,
+    updatedTime: t.updated_time,
+    approximateLastUsedTime: t.approximate_last_used_time,
+    expirationTime: t.expiration_time,
+    authorizedActions: t.authorized_actions ?? [],
+    scopeInfo: scopeInfoOf(t.scope),
   };
 }

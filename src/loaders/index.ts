@@ -4,26 +4,99 @@
  * requests would serve one caller's data to another.
  */
 import DataLoader from "dataloader";
-import type { BoundaryClient } from "../boundary/client.js";
-import type { WireScope, WireSession } from "../boundary/wire.js";
+import type { BoundaryClient, ListSessionsParams } from "../boundary/client.js";
+import { listSessions, type SessionListing } from "../boundary/sessions.js";
+import type { WireAuthToken, WireHost, WireHostSet, WireScope, WireSession, WireTarget, WireUser } from "../boundary/wire.js";
 
 export interface Loaders {
   /** Full scopes (`GET /v1/scopes/{id}`). */
   scope: DataLoader<string, WireScope>;
   /** Full sessions (`GET /v1/sessions/{id}`, with connections). */
   session: DataLoader<string, WireSession>;
+  /** Targets (`GET /v1/targets/{id}`). */
+  target: DataLoader<string, WireTarget>;
+  /** Users (`GET /v1/users/{id}`). */
+  user: DataLoader<string, WireUser>;
+  /** Hosts (`GET /v1/hosts/{id}`). */
+  host: DataLoader<string, WireHost>;
+  /** Host sets (`GET /v1/host-sets/{id}`). */
+  hostSet: DataLoader<string, WireHostSet>;
+  /** Auth tokens (`GET /v1/auth-tokens/{id}`). */
+  authToken: DataLoader<string, WireAuthToken>;
+  /** Whole session listings (list pages followed up to `limit`), by their parameters: a listing asked
+   * for twice in one request (`User.sessions` on each session of that user) is walked once. */
+  sessionList: DataLoader<SessionListingKey, SessionListing, string>;
+  /** The request's cap on in-flight upstream calls, shared by every loader above. */
+  limit: Limiter;
+}
+
+export interface SessionListingKey {
+  params: Omit<ListSessionsParams, "pageSize">;
+  /** Most sessions to gather. */
+  limit: number;
 }
 
 export interface LoaderOptions {
-  /** Most upstream reads one batch keeps in flight. Default 16. */
+  /** Most upstream calls the loaders of one request keep in flight, all loaders together (config
+   * `MAX_UPSTREAM_CONCURRENCY_PER_REQUEST`). Default 16. */
   concurrency?: number;
+  /** Told the size of every batch a loader dispatches (for metrics). */
+  onBatch?: (loader: string, size: number) => void;
 }
 
 export function createLoaders(client: BoundaryClient, auth: string | undefined, options: LoaderOptions = {}): Loaders {
   const concurrency = options.concurrency ?? 16;
+  // One cap for the whole request rather than per batch: several loaders dispatch in the same tick
+  // (targets, users and hosts of one page of sessions), and together they must not flood the controller.
+  const limit = createLimiter(concurrency);
+  const loader = <T>(name: string, read: (id: string) => Promise<T>) =>
+    new DataLoader<string, T>((ids) => {
+      options.onBatch?.(name, ids.length);
+      return readEach(ids, (id) => limit(() => read(id)), concurrency);
+    });
+  // Each list page takes a slot; a listing's pages follow one another, so it holds at most one.
+  const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s) => limit(() => client.listSessions(p, a, s)) };
   return {
-    scope: new DataLoader((ids) => readEach(ids, (id) => client.getScope(id, auth), concurrency)),
-    session: new DataLoader((ids) => readEach(ids, (id) => client.getSession(id, auth), concurrency)),
+    scope: loader("scope", (id) => client.getScope(id, auth)),
+    session: loader("session", (id) => client.getSession(id, auth)),
+    target: loader("target", (id) => client.getTarget(id, auth)),
+    user: loader("user", (id) => client.getUser(id, auth)),
+    host: loader("host", (id) => client.getHost(id, auth)),
+    hostSet: loader("hostSet", (id) => client.getHostSet(id, auth)),
+    authToken: loader("authToken", (id) => client.getAuthToken(id, auth)),
+    sessionList: new DataLoader<SessionListingKey, SessionListing, string>(
+      (keys) => {
+        options.onBatch?.("sessionList", keys.length);
+        return readEach(keys, (k) => listSessions(limitedClient, k.params, k.limit, auth), concurrency);
+      },
+      { cacheKeyFn: listingCacheKey },
+    ),
+    limit,
+  };
+}
+
+function listingCacheKey({ params: p, limit }: SessionListingKey): string {
+  // Fixed order, absent values normalised: equal listings must give equal keys.
+  return JSON.stringify([p.scopeId, p.recursive, p.filter ?? null, p.includeTerminated, p.listToken ?? null, limit]);
+}
+
+/** Runs tasks with at most `max` of them pending at once; the others wait in arrival order. */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function createLimiter(max: number): Limiter {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < max) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter, so a newcomer cannot overtake it.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
   };
 }
 
@@ -31,9 +104,9 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
  * The controller has no read-by-ids endpoint, so a batch becomes concurrent single reads, at most
  * `concurrency` at a time. Results come back in key order, an Error in the slot of each failed key.
  */
-export async function readEach<T>(
-  ids: readonly string[],
-  read: (id: string) => Promise<T>,
+export async function readEach<K, T>(
+  ids: readonly K[],
+  read: (id: K) => Promise<T>,
   concurrency: number,
 ): Promise<(T | Error)[]> {
   const results = new Array<T | Error>(ids.length);

@@ -1,14 +1,19 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { cancelSession, listSessions } from "../../boundary/sessions.js";
+import { cancelSession } from "../../boundary/sessions.js";
 import type { GatewayContext } from "../../context.js";
 import { CancelSessionArgs } from "../args/cancel-session.args.js";
 import { SessionsArgs } from "../args/sessions.args.js";
-import { GatewayErrorCode, gatewayError } from "../errors.js";
-import { toConnection, toScope, toSession, toSessionPage } from "../mappers.js";
+import { toAuthToken, toConnection, toHost, toHostSet, toScope, toSession, toTarget, toUser } from "../mappers.js";
+import { AuthToken } from "../types/auth-token.type.js";
 import { Connection } from "../types/connection.type.js";
+import { HostSet } from "../types/host-set.type.js";
+import { Host } from "../types/host.type.js";
 import { Scope } from "../types/scope.type.js";
 import { SessionPage } from "../types/session-page.type.js";
 import { Session } from "../types/session.type.js";
+import { Target } from "../types/target.type.js";
+import { User } from "../types/user.type.js";
+import { sessionPage } from "./session-listing.js";
 
 @Resolver(() => Session)
 export class SessionResolver {
@@ -21,24 +26,7 @@ export class SessionResolver {
     description: "Sessions the caller may see, newest first. Pass `first` for a page and its `listToken` as `after` for the next one.",
   })
   async sessions(@Args(() => SessionsArgs) args: SessionsArgs, @Ctx() ctx: GatewayContext): Promise<SessionPage> {
-    const limit = args.first ?? ctx.maxListItems;
-    if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxListItems) {
-      throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `first must be between 1 and ${ctx.maxListItems}.`, { field: "first" });
-    }
-    const listing = await listSessions(
-      ctx.client,
-      {
-        scopeId: args.scopeId ?? "global",
-        recursive: args.recursive ?? true,
-        filter: args.filter ?? undefined,
-        includeTerminated: args.includeTerminated ?? false,
-        listToken: args.after ?? undefined,
-      },
-      limit,
-      ctx.auth,
-    );
-    for (const item of listing.items) ctx.loaders.session.clear(item.id);
-    return toSessionPage(listing);
+    return sessionPage(args, ctx);
   }
 
   @Mutation(() => Session, {
@@ -66,5 +54,50 @@ export class SessionResolver {
     if (session.connectionList) return session.connectionList;
     const full = await ctx.loaders.session.load(session.id);
     return (full.connections ?? []).map(toConnection);
+  }
+
+  // The related resources below are read lazily, each through its own loader: one read per distinct id
+  // per request, concurrently under the request's cap. An absent id (the resource was deleted, or the
+  // target has a direct address) is null with no call; a failed read (403 is common: ordinary users
+  // may not read hosts or other users) nulls only that field, with its error at its path.
+
+  @FieldResolver(() => Target, {
+    nullable: true,
+    description: "The target the session was authorized for. Null when the target is gone, or, with its error, when it cannot be read.",
+  })
+  async target(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Target | null> {
+    return session.targetId ? toTarget(await ctx.loaders.target.load(session.targetId)) : null;
+  }
+
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: "The user who owns the session. Null when the user is gone, or, with its error (often FORBIDDEN), when the caller may not read users.",
+  })
+  async user(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<User | null> {
+    return session.userId ? toUser(await ctx.loaders.user.load(session.userId)) : null;
+  }
+
+  @FieldResolver(() => Host, {
+    nullable: true,
+    description: "The host the session connects to. Null for direct-address targets, or, with its error (often FORBIDDEN), when it cannot be read.",
+  })
+  async host(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Host | null> {
+    return session.hostId ? toHost(await ctx.loaders.host.load(session.hostId)) : null;
+  }
+
+  @FieldResolver(() => HostSet, {
+    nullable: true,
+    description: "The host set the host was picked from. Null for direct-address targets, or, with its error, when it cannot be read.",
+  })
+  async hostSet(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<HostSet | null> {
+    return session.hostSetId ? toHostSet(await ctx.loaders.hostSet.load(session.hostSetId)) : null;
+  }
+
+  @FieldResolver(() => AuthToken, {
+    nullable: true,
+    description: "The auth token the session was authorized with (its metadata, never the secret). Null once the token is deleted, or, with its error, when it cannot be read.",
+  })
+  async authToken(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<AuthToken | null> {
+    return session.authTokenId ? toAuthToken(await ctx.loaders.authToken.load(session.authTokenId)) : null;
   }
 }

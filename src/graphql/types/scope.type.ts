@@ -1,13 +1,14 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { ScopeType } from "./enums.js";
+import { Node } from "./node.type.js";
 
 /**
  * A scope. Made either from the scope info embedded in another resource (id, type, name, description,
  * parent) or from a full read of the scope; `complete` tells which. The full-read fields are resolved
  * by ScopeResolver, which loads the scope only when one of them is selected on an incomplete scope.
  */
-@ObjectType({ description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects." })
-export class Scope {
+@ObjectType({ implements: Node, description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects." })
+export class Scope implements Node {
   @Field(() => ID, { description: "The scope's id: `global`, `o_…` (org) or `p_…` (project)." })
   id!: string;
 

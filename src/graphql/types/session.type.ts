@@ -2,11 +2,12 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../scalars.js";
 import type { Connection } from "./connection.type.js";
 import { SessionStatus } from "./enums.js";
+import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 import { State } from "./state.type.js";
 
-@ObjectType({ description: "A Boundary session: one user's authorized access to one target, with its state history and connections." })
-export class Session {
+@ObjectType({ implements: Node, description: "A Boundary session: one user's authorized access to one target, with its state history and connections." })
+export class Session implements Node {
   @Field(() => ID, { description: "The session's id (`s_…`)." })
   id!: string;
 

@@ -1,0 +1,170 @@
+/**
+ * Query limits, checked once an operation is parsed, validated and chosen, and before anything runs,
+ * so a refused query costs the controller nothing. Cost is estimated by type and field name, which
+ * works on any schema this gateway serves (the federation subgraph too, where field extensions are lost).
+ */
+import type { ApolloServerPlugin } from "@apollo/server";
+import {
+  GraphQLError,
+  Kind,
+  getVariableValues,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import type { QueryLimits } from "../config.js";
+import { GatewayErrorCode } from "./errors.js";
+
+/**
+ * Upstream reads a field costs, by `Type.field`. A field not named here costs nothing by itself: it is
+ * read from its parent's data (embedded scope info, list items). Over-estimating is the safe side.
+ */
+const FIELD_COST: Readonly<Record<string, number>> = {
+  "Query.session": 1,
+  "Query.scope": 1,
+  "Query.node": 1,
+  "Mutation.cancelSession": 2,
+  "Session.connections": 1,
+  "Session.target": 1,
+  "Session.user": 1,
+  "Session.host": 1,
+  "Session.hostSet": 1,
+  "Session.authToken": 1,
+  "Scope.parent": 1,
+  "Scope.createdTime": 1,
+  "Scope.updatedTime": 1,
+  "Scope.version": 1,
+  "Scope.primaryAuthMethodId": 1,
+  "Scope.authorizedActions": 1,
+};
+
+/** Fields returning a page of sessions: their items multiply what is selected inside them. */
+const LIST_FIELDS: ReadonlySet<string> = new Set(["Query.sessions", "Scope.sessions", "User.sessions"]);
+
+/** Boundary's largest page, for counting the list calls of a listing. */
+const UPSTREAM_PAGE = 1000;
+
+export function createCostEstimator(maxListItems: number): ComplexityEstimator {
+  return ({ type, field, args, childComplexity }) => {
+    const key = `${type.name}.${field.name}`;
+    if (LIST_FIELDS.has(key)) {
+      // Without `first` a listing may gather MAX_LIST_ITEMS sessions, so that is what it is charged.
+      const items = typeof args.first === "number" && args.first > 0 ? Math.min(args.first, maxListItems) : maxListItems;
+      return Math.ceil(items / UPSTREAM_PAGE) + items * childComplexity;
+    }
+    if (key === "Query.nodes") return (Array.isArray(args.ids) ? args.ids.length : 1) * (1 + childComplexity);
+    if (key === "Query._entities") {
+      return (Array.isArray(args.representations) ? args.representations.length : 1) * (1 + childComplexity);
+    }
+    return (FIELD_COST[key] ?? 0) + childComplexity;
+  };
+}
+
+export interface OperationShape {
+  depth: number;
+  aliases: number;
+  rootFields: number;
+}
+
+/** Depth, alias count and root field count of one operation, fragments expanded. Introspection
+ * fields (`__schema`, `__type`) are exempt: Sandbox's own introspection query is deep by design. */
+export function measureOperation(operation: OperationDefinitionNode, document: DocumentNode): OperationShape {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  let aliases = 0;
+  const walk = (set: SelectionSetNode, level: number, seen: ReadonlySet<string>): number => {
+    let deepest = level;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value.startsWith("__")) continue;
+        if (sel.alias) aliases++;
+        deepest = Math.max(deepest, sel.selectionSet ? walk(sel.selectionSet, level + 1, seen) : level + 1);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, walk(sel.selectionSet, level, seen));
+      } else {
+        const frag = fragments.get(sel.name.value);
+        if (frag && !seen.has(frag.name.value)) deepest = Math.max(deepest, walk(frag.selectionSet, level, new Set([...seen, frag.name.value])));
+      }
+    }
+    return deepest;
+  };
+  const depth = walk(operation.selectionSet, 0, new Set());
+  const roots = new Set<string>();
+  const collectRoots = (set: SelectionSetNode, seen: ReadonlySet<string>): void => {
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value !== "__typename") roots.add(sel.alias?.value ?? sel.name.value);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) collectRoots(sel.selectionSet, seen);
+      else {
+        const frag = fragments.get(sel.name.value);
+        if (frag && !seen.has(frag.name.value)) collectRoots(frag.selectionSet, new Set([...seen, frag.name.value]));
+      }
+    }
+  };
+  collectRoots(operation.selectionSet, new Set());
+  return { depth, aliases, rootFields: roots.size };
+}
+
+function refuse(limit: string, max: number, actual: number, advice: string): GraphQLError {
+  return new GraphQLError(`Query refused: its ${limit} is ${actual}, above the limit of ${max}. ${advice}`, {
+    extensions: { code: GatewayErrorCode.QUERY_TOO_COMPLEX, limit, max, actual, http: { status: 400 } },
+  });
+}
+
+/** Check an operation against the limits; returns the refusal, or undefined when it may run. */
+export function checkLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits: QueryLimits,
+  estimator: ComplexityEstimator,
+): GraphQLError | undefined {
+  const shape = measureOperation(operation, document);
+  if (shape.depth > limits.maxDepth) return refuse("depth", limits.maxDepth, shape.depth, "Select fewer nested levels (e.g. fewer `parent` hops).");
+  if (shape.aliases > limits.maxAliases) return refuse("alias count", limits.maxAliases, shape.aliases, "Use fewer aliases, or `nodes(ids: [...])` to read many objects at once.");
+  if (shape.rootFields > limits.maxRootFields) return refuse("root field count", limits.maxRootFields, shape.rootFields, "Split the operation into several requests.");
+  // Cost depends on variables (`first: $n`), so they are coerced here, as execution would: a value
+  // that does not coerce is refused now with the error execution would give.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) {
+    return new GraphQLError(coerced.errors[0]!.message, {
+      nodes: coerced.errors[0]!.nodes,
+      extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
+    });
+  }
+  const cost = getComplexity({
+    schema,
+    query: document,
+    variables: coerced.coerced,
+    operationName: operation.name?.value,
+    estimators: [estimator],
+  });
+  if (cost > limits.maxCost) {
+    return refuse(
+      "estimated cost",
+      limits.maxCost,
+      cost,
+      "Add `first: N` to list fields (a list without `first` counts as MAX_LIST_ITEMS sessions), or select fewer fields that need their own reads (connections, parent, related resources).",
+    );
+  }
+  return undefined;
+}
+
+export function createLimitsPlugin<TContext extends object>(limits: QueryLimits, maxListItems: number): ApolloServerPlugin<TContext> {
+  const estimator = createCostEstimator(maxListItems);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const refusal = checkLimits(schema, document, operation, request.variables, limits, estimator);
+          if (refusal) throw refusal;
+        },
+      };
+    },
+  };
+}

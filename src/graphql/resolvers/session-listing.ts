@@ -1,0 +1,40 @@
+/**
+ * One session listing as a SessionPage, shared by `Query.sessions` and the reverse edges
+ * (`Scope.sessions`, `User.sessions`). Listings go through the request's `sessionList` loader, so the
+ * same listing asked for on several parents (`User.sessions` on every session of that user) is walked
+ * once, and its page calls count against the request's upstream concurrency cap.
+ */
+import type { GatewayContext } from "../../context.js";
+import { GatewayErrorCode, gatewayError } from "../errors.js";
+import { toSessionPage } from "../mappers.js";
+import type { SessionPage } from "../types/session-page.type.js";
+
+export interface SessionListingArgs {
+  scopeId?: string | null;
+  recursive?: boolean | null;
+  filter?: string | null;
+  includeTerminated?: boolean | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext): Promise<SessionPage> {
+  const limit = args.first ?? ctx.maxListItems;
+  if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxListItems) {
+    throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `first must be between 1 and ${ctx.maxListItems}.`, { field: "first" });
+  }
+  const listing = await ctx.loaders.sessionList.load({
+    params: {
+      scopeId: args.scopeId ?? "global",
+      recursive: args.recursive ?? true,
+      filter: args.filter ?? undefined,
+      includeTerminated: args.includeTerminated ?? false,
+      listToken: args.after ?? undefined,
+    },
+    limit,
+  });
+  // A listed session carries no connections; a cached read from earlier in this request may be older
+  // than the listing, so `connections` reads it afresh.
+  for (const item of listing.items) ctx.loaders.session.clear(item.id);
+  return toSessionPage(listing);
+}

@@ -1,0 +1,28 @@
+import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { checkResourceId } from "../../boundary/client.js";
+import type { GatewayContext } from "../../context.js";
+import { SessionsArgs } from "../args/sessions.args.js";
+import { Scope } from "../types/scope.type.js";
+import { SessionPage } from "../types/session-page.type.js";
+import { User } from "../types/user.type.js";
+import { owningScope } from "./owning-scope.js";
+import { sessionPage } from "./session-listing.js";
+
+@Resolver(() => User)
+export class UserResolver {
+  @FieldResolver(() => Scope, { description: "The scope the user lives in (from the embedded scope info; full scope fields are read once per scope per request)." })
+  scope(@Root() user: User, @Ctx() ctx: GatewayContext): Promise<Scope> {
+    return owningScope(user, "GET /v1/users/{id}", ctx);
+  }
+
+  @FieldResolver(() => SessionPage, {
+    description:
+      "The user's sessions that the caller may list: `Query.sessions` with the user's id added to the filter (`\"/item/user_id\" == …`, and `filter` if given). Same arguments, paging and refresh.",
+  })
+  sessions(@Root() user: User, @Args(() => SessionsArgs) args: SessionsArgs, @Ctx() ctx: GatewayContext): Promise<SessionPage> {
+    // The id goes inside a quoted filter literal: only a well-formed id (letters, digits, one `_`) may.
+    checkResourceId("user", user.id);
+    const own = `"/item/user_id" == "${user.id}"`;
+    return sessionPage({ ...args, filter: args.filter ? `${own} and (${args.filter})` : own }, ctx);
+  }
+}

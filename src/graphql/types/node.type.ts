@@ -1,0 +1,30 @@
+import { Field, ID, InterfaceType } from "type-graphql";
+import { resourceKindOf, type ResourceKind } from "../../boundary/client.js";
+
+/** The GraphQL type of each resource kind. */
+export const NODE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = {
+  session: "Session",
+  scope: "Scope",
+  target: "Target",
+  user: "User",
+  host: "Host",
+  hostSet: "HostSet",
+  authToken: "AuthToken",
+};
+
+/**
+ * Every resource the gateway reads by id. Values are plain objects from the mappers, not class
+ * instances, so the concrete type comes from the id's prefix, as it does for `node(id)`.
+ */
+@InterfaceType({
+  description:
+    "Anything with a Boundary id. Boundary's ids are unique across resource types and their prefix names the type (`s_` session, `p_` project, `ttcp_` target, …), so `node(id)` can fetch any of them.",
+  resolveType: (value: { id?: unknown }) => {
+    const kind = typeof value.id === "string" ? resourceKindOf(value.id) : undefined;
+    return kind === undefined ? undefined : NODE_TYPE_NAMES[kind];
+  },
+})
+export abstract class Node {
+  @Field(() => ID, { description: "The resource's Boundary id; its prefix names its type." })
+  id!: string;
+}

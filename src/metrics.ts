@@ -1,0 +1,88 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway instance so several gateways in one
+ * process (tests) never share counters. Served on GET /metrics.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { UpstreamCall } from "./boundary/client.js";
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  observeUpstream(call: UpstreamCall): void;
+  observeBatch(loader: string, size: number): void;
+  observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[]): void;
+}
+
+/** success: no errors; partial: data with errors; error: no data. */
+export type RequestOutcome = "success" | "partial" | "error";
+
+/** Operation names come from clients: past this many distinct ones, further names count as "other". */
+const MAX_OPERATION_NAMES = 200;
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: "graphql_requests_total",
+    help: "GraphQL requests by operation name and outcome (success, partial, error).",
+    labelNames: ["operation", "outcome"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "graphql_request_duration_seconds",
+    help: "Time from receiving a GraphQL request to sending its response.",
+    labelNames: ["operation"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "graphql_errors_total",
+    help: "Errors returned to clients, by extensions.code.",
+    labelNames: ["code"] as const,
+    registers: [registry],
+  });
+  const upstream = new Counter({
+    name: "boundary_upstream_requests_total",
+    help: "Calls to the Boundary controller (each attempt) by endpoint and HTTP status (0 = no response).",
+    labelNames: ["endpoint", "status"] as const,
+    registers: [registry],
+  });
+  const upstreamDuration = new Histogram({
+    name: "boundary_upstream_request_duration_seconds",
+    help: "Duration of calls to the Boundary controller, by endpoint.",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const batches = new Histogram({
+    name: "graphql_loader_batch_size",
+    help: "Keys per DataLoader batch, by loader.",
+    labelNames: ["loader"] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [registry],
+  });
+  const names = new Set<string>();
+  const operationLabel = (name: string | undefined): string => {
+    if (!name) return "anonymous";
+    if (names.has(name)) return name;
+    if (names.size >= MAX_OPERATION_NAMES) return "other";
+    names.add(name);
+    return name;
+  };
+
+  return {
+    registry,
+    observeUpstream(call) {
+      upstream.inc({ endpoint: call.endpoint, status: String(call.status) });
+      upstreamDuration.observe({ endpoint: call.endpoint }, call.durationMs / 1000);
+    },
+    observeBatch(loader, size) {
+      batches.observe({ loader }, size);
+    },
+    observeRequest(operation, outcome, seconds, errorCodes) {
+      const label = operationLabel(operation);
+      requests.inc({ operation: label, outcome });
+      duration.observe({ operation: label }, seconds);
+      for (const code of errorCodes) errors.inc({ code });
+    },
+  };
+}
