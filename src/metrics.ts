@@ -12,7 +12,7 @@ export interface GatewayMetrics {
   observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[]): void;
 }
 
-/** success: no errors; partial: data with errors; error: no data. */
+/** success: no errors; partial: some data and errors; error: errors and no root field with data. */
 export type RequestOutcome = "success" | "partial" | "error";
 
 /** Operation names come from clients: past this many distinct ones, further names count as "other". */

@@ -17,7 +17,8 @@ export function createObservabilityPlugin<TContext extends object>(logger: Logge
           const body = response.body.kind === "single" ? response.body.singleResult : response.body.initialResult;
           const errors = body.errors ?? [];
           const codes = errors.map((e) => String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR"));
-          const hasData = body.data !== undefined && body.data !== null;
+          // A response whose every root field is null carries no data, whatever its shape.
+          const hasData = body.data != null && Object.values(body.data).some((v) => v !== null);
           const outcome: RequestOutcome = errors.length === 0 ? "success" : hasData ? "partial" : "error";
           const seconds = (performance.now() - started) / 1000;
           const name = operationName ?? request.operationName ?? undefined;
