@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import type { LogLevel } from "./config.js";
 
@@ -7,7 +8,7 @@ export type { Logger };
  * JSON logs on stdout. Credentials never reach a log line: Authorization and cookie headers and any
  * `token` field are redacted wherever they appear (the upstream client never logs headers at all).
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, opts: { pretty?: boolean } = {}): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: "boundary-graphql" },
@@ -25,5 +26,17 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // Pretty lines for a developer's terminal, when pino-pretty (a dev dependency) is installed.
+  if (opts.pretty && canResolve("pino-pretty")) return pino({ ...options, transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } } });
+  return pino(options);
+}
+
+function canResolve(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
