@@ -114,6 +114,15 @@ export interface ErrorLogger {
 
 /** Apollo's `formatError`: the one funnel. Never throws; masks what it does not know. */
 export function createErrorFormatter(logger: ErrorLogger) {
+  // A loader shares one Error among every path that asked for the same id: log it once, not per path.
+  const logged = new WeakSet<object>();
+  const logOnce = (err: unknown, path: GraphQLFormattedError["path"], msg: string) => {
+    if (typeof err === "object" && err !== null) {
+      if (logged.has(err)) return;
+      logged.add(err);
+    }
+    logger.error({ err: describe(err), path }, msg);
+  };
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     try {
       const original = unwrapResolverError(error);
@@ -121,7 +130,7 @@ export function createErrorFormatter(logger: ErrorLogger) {
       if (original instanceof BoundaryError) {
         const mapped = mapBoundaryError(original);
         if (mapped.code === GatewayErrorCode.UPSTREAM_ERROR || mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE || mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT) {
-          logger.error({ err: describe(original), path: formatted.path }, "upstream failure");
+          logOnce(original, formatted.path, "upstream failure");
         }
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
       }
@@ -135,11 +144,11 @@ export function createErrorFormatter(logger: ErrorLogger) {
         if (formatted.path) {
           // Raised while completing a value (e.g. SafeInt overflow, an unknown enum value): the
           // controller's data does not fit the schema. graphql-js's message names the value only.
-          logger.error({ err: describe(original), path: formatted.path }, "upstream value does not fit the schema");
+          logOnce(original, formatted.path, "upstream value does not fit the schema");
           return { ...base, extensions: { code: GatewayErrorCode.UPSTREAM_ERROR } };
         }
       }
-      logger.error({ err: describe(original), path: formatted.path }, "unexpected error (masked)");
+      logOnce(original, formatted.path, "unexpected error (masked)");
       return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
     } catch {
       return { message: "Internal server error.", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
