@@ -20,7 +20,7 @@ import { createObservabilityPlugin } from "./observability.js";
 import { createContextFactory, type GatewayContext } from "./context.js";
 import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import { buildGatewaySchema } from "./schema.js";
+import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 
 export interface GatewayOptions {
   /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
@@ -59,12 +59,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     fallbackToken: options.fallbackToken ?? config.boundaryToken,
     maxListItems: config.maxListItems,
     onBatch: metrics.observeBatch,
+    maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
   });
   const readiness = createReadiness(client, config.readyCacheMs);
 
   const httpServer = createServer();
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await buildGatewaySchema(),
+    // One construction for both variants, so every plugin (query limits above all) applies to the subgraph too.
+    schema: config.federation ? await buildFederationSchema() : await buildGatewaySchema(),
     introspection: config.introspection,
     // Kept on: it is what stops a browser on another origin from sending simple (form/GET) requests.
     csrfPrevention: true,

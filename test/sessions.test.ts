@@ -16,12 +16,21 @@ const PAGE = `query Page($first: Int, $after: String, $filter: String, $includeT
   sessions(first: $first, after: $after, filter: $filter, includeTerminated: $includeTerminated, scopeId: $scopeId, recursive: $recursive) {
     items { ${SESSION_FIELDS} } listToken responseType hasNextPage removedIds estItemCount sortBy sortDir } }`;
 
+/** An RFC 3339 UTC time as a string that sorts correctly: fractions padded to nanoseconds. */
+function instant(t: string): string {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(t)!;
+  return `${m[1]}.${(m[2] ?? "").padEnd(9, "0")}`;
+}
+
 /** What a listing from global should return: unterminated unless asked, newest first, id tie-break. */
 function expected(filter: (s: WireSession) => boolean = () => true, includeTerminated = false): string[] {
   return stack.emulator.store
     .sessions()
     .filter((s) => (includeTerminated || s.termination_reason === undefined) && filter(s))
-    .sort((a, b) => (a.created_time! < b.created_time! ? 1 : a.created_time! > b.created_time! ? -1 : a.id < b.id ? 1 : -1))
+    .sort((a, b) => {
+      const [ta, tb] = [instant(a.created_time!), instant(b.created_time!)];
+      return ta < tb ? 1 : ta > tb ? -1 : a.id < b.id ? 1 : -1;
+    })
     .map((s) => s.id);
 }
 

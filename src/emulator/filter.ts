@@ -31,7 +31,7 @@ export class FilterSyntaxError extends Error {
   readonly offset: number;
   readonly line: number;
   readonly column: number;
-  constructor(message: string, at: { offset: number; line: number; column: number }) {
+  constructor(message: string, at: { offset: number; line: number; column: number } = { offset: 0, line: 1, column: 1 }) {
     super(message);
     this.offset = at.offset;
     this.line = at.line;

@@ -16,7 +16,7 @@ export interface Reply {
   body: string;
 }
 
-export interface Request {
+export interface ApiRequest {
   principal: Principal;
   query: URLSearchParams;
   body: Buffer;
@@ -36,7 +36,7 @@ export class Handlers {
 
   // ---- GET /v1/sessions ----
 
-  listSessions(req: Request): Reply {
+  listSessions(req: ApiRequest): Reply {
     const q = req.query;
     // grpc-gateway parses every parameter before the handler runs; a bad value is a 500 (§1).
     const scopeId = stringParam(q, "scope_id") ?? "";
@@ -85,7 +85,7 @@ export class Handlers {
       ? (s: SessionRec) => {
           if (!sqlClause(s)) return false;
           const actions = actionsOf(s);
-          return actions.length > 0 && matches(predicate, store.sessionWire(s, actions, false));
+          return actions.length > 0 && matches(predicate, store.sessionFilterItem(s, actions));
         }
       : sqlClause;
 
@@ -110,7 +110,7 @@ export class Handlers {
 
   // ---- GET /v1/sessions/{id} ----
 
-  getSession(req: Request, id: string): Reply {
+  getSession(req: ApiRequest, id: string): Reply {
     if (!SESSION_ID.test(id)) throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     const s = this.store.sessionsById.get(id);
     // The lookup comes before the permission check: an unknown id is 404 even for the anonymous user.
@@ -123,7 +123,7 @@ export class Handlers {
 
   // ---- POST /v1/sessions/{id}:cancel ----
 
-  cancelSession(req: Request, id: string): Reply {
+  cancelSession(req: ApiRequest, id: string): Reply {
     const version = parseCancelBody(req.body);
     const bad: Record<string, string> = {};
     if (!SESSION_ID.test(id)) bad.id = "Improperly formatted identifier.";
@@ -147,7 +147,7 @@ export class Handlers {
 
   // ---- GET /v1/scopes ----
 
-  listScopes(req: Request): Reply {
+  listScopes(req: ApiRequest): Reply {
     const q = req.query;
     const scopeId = stringParam(q, "scope_id") || "global";
     const recursive = boolParam(q, "recursive");
@@ -205,7 +205,7 @@ export class Handlers {
 
   // ---- single-resource reads ----
 
-  getScope(req: Request, id: string): Reply {
+  getScope(req: ApiRequest, id: string): Reply {
     if (id !== "global" && !ORG_ID.test(id) && !PROJECT_ID.test(id)) {
       throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     }
@@ -215,7 +215,7 @@ export class Handlers {
     return ok(JSON.stringify(this.store.scopeWire(sc, req.principal)));
   }
 
-  getTarget(req: Request, id: string): Reply {
+  getTarget(req: ApiRequest, id: string): Reply {
     // Anything that is not a target id could be an alias value; there are no aliases here.
     const t = /^ttcp_[A-Za-z0-9]+$/.test(id) ? this.store.world.targets.get(id) : undefined;
     if (!t || t.deleted) throw notFound();
@@ -236,7 +236,7 @@ export class Handlers {
     return ok(JSON.stringify(w));
   }
 
-  getUser(req: Request, id: string): Reply {
+  getUser(req: ApiRequest, id: string): Reply {
     if (!/^u_[A-Za-z0-9]+$/.test(id)) throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     const u = this.store.world.users.get(id);
     if (!u) throw notFound();
@@ -251,7 +251,7 @@ export class Handlers {
     return ok(JSON.stringify(w));
   }
 
-  getHost(req: Request, id: string): Reply {
+  getHost(req: ApiRequest, id: string): Reply {
     if (!/^hst_[A-Za-z0-9]+$/.test(id)) throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     const h = this.store.world.hosts.get(id);
     if (!h) throw notFound();
@@ -264,7 +264,7 @@ export class Handlers {
     return ok(JSON.stringify(w));
   }
 
-  getHostSet(req: Request, id: string): Reply {
+  getHostSet(req: ApiRequest, id: string): Reply {
     if (!/^hsst_[A-Za-z0-9]+$/.test(id)) throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     const hs = this.store.world.hostSets.get(id);
     if (!hs) throw notFound();
@@ -278,7 +278,7 @@ export class Handlers {
     return ok(JSON.stringify(w));
   }
 
-  getAuthToken(req: Request, id: string): Reply {
+  getAuthToken(req: ApiRequest, id: string): Reply {
     if (!/^at_[A-Za-z0-9]+$/.test(id)) throw invalidArgument("Error in provided request.", { id: "Invalid formatted identifier." });
     const t = this.store.world.authTokens.get(id);
     if (!t) throw notFound();

@@ -32,6 +32,13 @@ const emulator = await startEmulator({
   callLog: process.env.CALL_STATS === "1",
 });
 
+const { admin, users, scopeLimited } = emulator.tokens;
+console.log(`Boundary controller emulator listening on ${emulator.url}`);
+for (const t of [admin, ...users, scopeLimited]) {
+  console.log(`# ${t.description} (user ${t.userId}, auth token ${t.authTokenId})`);
+  console.log(t.token);
+}
+
 let stats: { close(): void } | undefined;
 if (process.env.CALL_STATS === "1") {
   const byRoute = new Map<string, number>();
@@ -72,13 +79,6 @@ if (process.env.CALL_STATS === "1") {
       server.close();
     },
   };
-}
-
-const { admin, users, scopeLimited } = emulator.tokens;
-console.log(`Boundary controller emulator listening on ${emulator.url}`);
-for (const t of [admin, ...users, scopeLimited]) {
-  console.log(`# ${t.description} (user ${t.userId}, auth token ${t.authTokenId})`);
-  console.log(t.token);
 }
 
 let stopping = false;

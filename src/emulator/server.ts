@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { ApiError, kindForStatus, methodNotAllowed, notFound } from "./errors.js";
 import type { Faults } from "./faults.js";
-import type { Handlers, Reply, Request } from "./handlers.js";
+import type { Handlers, Reply, ApiRequest } from "./handlers.js";
 import type { RateLimiter } from "./ratelimit.js";
 import type { Store } from "./store.js";
 import type { CallRecord, EmulatorOptions } from "./types.js";
@@ -31,7 +31,7 @@ export interface EmulatorServer {
   close(): Promise<void>;
 }
 
-type Route = (req: Request, id: string) => Reply;
+type Route = (req: ApiRequest, id: string) => Reply;
 
 export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
   const { store, handlers, faults } = deps;
@@ -48,7 +48,7 @@ export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
     "host-sets": (r, id) => handlers.getHostSet(r, id),
     "auth-tokens": (r, id) => handlers.getAuthToken(r, id),
   };
-  const lists: Record<string, (r: Request) => Reply> = {
+  const lists: Record<string, (r: ApiRequest) => Reply> = {
     sessions: (r) => handlers.listSessions(r),
     scopes: (r) => handlers.listScopes(r),
   };
@@ -58,7 +58,7 @@ export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
    * `s_x%3Acancel` is the read route with a strange id. We answer 404 for GET on such a path and 405 for
    * another method on a known route (the gateway answers Unimplemented there, which Boundary makes 405).
    */
-  function route(method: string, path: string, req: Request): Reply {
+  function route(method: string, path: string, req: ApiRequest): Reply {
     if (!path.startsWith("/v1/")) throw notFound();
     const segs = path.slice(4).split("/");
     if (segs.length === 1) {

@@ -7,7 +7,9 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { Kind, parse, printSchema, visit, type ConstDirectiveNode, type DocumentNode, type GraphQLSchema } from "graphql";
 import { createResolversMap } from "type-graphql";
+import { resourceKindOf } from "../boundary/client.js";
 import type { GatewayContext } from "../context.js";
+import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
 import { loadNode } from "../graphql/resolvers/node.resolver.js";
 import { NODE_TYPE_NAMES } from "../graphql/types/node.type.js";
 
@@ -41,12 +43,50 @@ export function buildSubgraphFrom(gateway: GraphQLSchema): GraphQLSchema {
   const resolvers = createResolversMap(gateway) as ResolverMap;
   for (const typeName of ENTITY_TYPES) {
     const existing = resolvers[typeName] as Record<string, unknown> | undefined;
-    // `__resolveReference(reference, context)`: the reference's `__typename` picked this type; its id
-    // must carry the matching prefix, or loadNode would return (and type) a different resource.
     resolvers[typeName] = {
       ...existing,
-      __resolveReference: (reference: { id: string }, ctx: GatewayContext) => loadNode(reference.id, ctx, "representations"),
+      // Async, so a refusal rejects this representation only: @apollo/subgraph calls every
+      // `__resolveReference` in one synchronous map, where a throw would fail the whole `_entities`.
+      __resolveReference: async (reference: { id?: unknown }, ctx: GatewayContext) => {
+        // The representation's `__typename` picked this type; its id must carry a matching prefix, or
+        // loadNode would read a different kind of resource and the router would type it as this one.
+        const id = reference.id;
+        const kind = typeof id === "string" ? resourceKindOf(id) : undefined;
+        if (typeof id !== "string" || kind === undefined || NODE_TYPE_NAMES[kind] !== typeName) {
+          const shown = typeof id === "string" ? `"${id.length > 64 ? `${id.slice(0, 64)}…` : id}"` : "a representation without a string id";
+          throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `${shown} is not the id of a ${typeName}.`, { field: "representations" });
+        }
+        return loadNode(id, ctx, "representations");
+      },
     } as ResolverMap[string];
   }
-  return buildSubgraphSchema({ typeDefs: subgraphTypeDefs(gateway), resolvers });
+  const schema = buildSubgraphSchema({ typeDefs: subgraphTypeDefs(gateway), resolvers });
+  guardEntities(schema);
+  return schema;
+}
+
+/**
+ * @apollo/subgraph's `_entities` starts every representation's read in one synchronous map and throws
+ * (a plain Error, masked as INTERNAL_SERVER_ERROR) at a representation whose `__typename` is not an
+ * entity; the reads already started then reject with nobody listening, an unhandled rejection that
+ * kills a Node process. Representations are checked first, and refused as the caller's mistake.
+ */
+function guardEntities(schema: GraphQLSchema): void {
+  const field = schema.getQueryType()?.getFields()._entities;
+  const resolve = field?.resolve;
+  if (!field || !resolve) throw new Error("the subgraph schema has no _entities resolver");
+  field.resolve = (source, args: { representations?: unknown }, context, info) => {
+    const reps = Array.isArray(args.representations) ? args.representations : [];
+    reps.forEach((rep: unknown, i) => {
+      const typename = rep !== null && typeof rep === "object" ? (rep as { __typename?: unknown }).__typename : undefined;
+      if (typeof typename !== "string" || !ENTITY_TYPES.includes(typename)) {
+        throw gatewayError(
+          GatewayErrorCode.BAD_USER_INPUT,
+          `representations[${i}] has no __typename of an entity (${ENTITY_TYPES.join(", ")}).`,
+          { field: "representations" },
+        );
+      }
+    });
+    return resolve(source, args, context, info);
+  };
 }
