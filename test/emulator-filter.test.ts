@@ -30,6 +30,11 @@ describe("emulator filters", () => {
     for (const p of pages.slice(0, -1)) expect(p.items).toHaveLength(6);
   });
 
+  it("treats an empty filter as no filter, as the controller does", async () => {
+    const { ids } = await listIds(emu.tokens.admin.token, "", 1000);
+    expect(ids).toEqual(emu.store.sessions().map((s) => s.id));
+  });
+
   it("sees the caller's authorized_actions and the embedded scope", async () => {
     const user = emu.tokens.users[0];
     expect((await listIds(user.token, `"/item/authorized_actions" contains "cancel"`)).ids).toEqual([]);

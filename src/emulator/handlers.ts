@@ -51,7 +51,8 @@ export class Handlers {
       bad.scope_id = "This field must be a valid project scope ID or the list operation must be recursive.";
     }
     let predicate: ItemPredicate | undefined;
-    if (filterSource !== undefined) {
+    // Boundary builds a filter only from a non-empty string: `filter=` means no filter.
+    if (filterSource !== undefined && filterSource !== "") {
       const f = compileListFilter(filterSource, "session");
       if (f.error) bad.filter = f.error;
       predicate = f.predicate;
@@ -158,7 +159,8 @@ export class Handlers {
     const bad: Record<string, string> = {};
     if (scopeId !== "global" && !ORG_ID.test(scopeId)) bad.scope_id = "Must be 'global' or a valid org scope id when listing.";
     let predicate: ItemPredicate | undefined;
-    if (filterSource !== undefined) {
+    // Boundary builds a filter only from a non-empty string: `filter=` means no filter.
+    if (filterSource !== undefined && filterSource !== "") {
       const f = compileListFilter(filterSource, "scope");
       if (f.error) bad.filter = f.error;
       predicate = f.predicate;
