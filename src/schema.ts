@@ -6,7 +6,6 @@ import { AuthTokenResolver } from "./graphql/resolvers/auth-token.resolver.js";
 import { HostSetResolver } from "./graphql/resolvers/host-set.resolver.js";
 import { HostResolver } from "./graphql/resolvers/host.resolver.js";
 import { NodeResolver } from "./graphql/resolvers/node.resolver.js";
-import { ScopeSessionsResolver } from "./graphql/resolvers/scope-sessions.resolver.js";
 import { ScopeResolver } from "./graphql/resolvers/scope.resolver.js";
 import { SessionResolver } from "./graphql/resolvers/session.resolver.js";
 import { TargetResolver } from "./graphql/resolvers/target.resolver.js";
@@ -20,7 +19,6 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     resolvers: [
       SessionResolver,
       ScopeResolver,
-      ScopeSessionsResolver,
       NodeResolver,
       TargetResolver,
       UserResolver,

@@ -1,8 +1,11 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import type { GatewayContext } from "../../context.js";
 import { toScope } from "../mappers.js";
 import { DateTimeScalar } from "../scalars.js";
+import { ScopeSessionsArgs } from "../args/scope-sessions.args.js";
 import { Scope } from "../types/scope.type.js";
+import { SessionPage } from "../types/session-page.type.js";
+import { sessionPage } from "./session-listing.js";
 
 /** A scope as read in full: itself when it already is, otherwise one (batched, cached) read. */
 async function complete(scope: Scope, ctx: GatewayContext): Promise<Scope> {
@@ -20,6 +23,14 @@ export class ScopeResolver {
   async parent(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<Scope | null> {
     if (scope.parentScopeId === undefined) return null;
     return toScope(await ctx.loaders.scope.load(scope.parentScopeId));
+  }
+
+  @FieldResolver(() => SessionPage, {
+    description:
+      "Sessions in this scope the caller may see: `Query.sessions` with `scopeId` set to this scope. Same arguments, paging and refresh; one listing per distinct scope and arguments per request.",
+  })
+  sessions(@Root() scope: Scope, @Args(() => ScopeSessionsArgs) args: ScopeSessionsArgs, @Ctx() ctx: GatewayContext): Promise<SessionPage> {
+    return sessionPage({ ...args, scopeId: scope.id }, ctx);
   }
 
   @FieldResolver(() => DateTimeScalar, { nullable: true, description: "When the scope was created." })
