@@ -228,8 +228,6 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     const started = performance.now();
     let status = 0;
     if (scope) scope.calls++;
-    const attemptTimeout = AbortSignal.timeout(timeoutMs);
-    const combined = outer ? AbortSignal.any([outer, attemptTimeout]) : attemptTimeout;
     const headers: Record<string, string> = {
       accept: "application/json",
       // The Go client sends it on every call, GETs included; the controller treats any body as JSON.
@@ -242,7 +240,9 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
         path: prefix + path,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: combined,
+        // The attempt's own timeout is the pool's headersTimeout/bodyTimeout (no timer per call);
+        // `outer` is the inbound request's deadline.
+        signal: outer,
       });
       status = res.statusCode;
       // Read the whole body in every case: an unread body holds its socket until GC.
@@ -262,16 +262,16 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       }
       return parsed as T;
     } catch (err) {
-      throw classify(err, endpoint, combined);
+      throw classify(err, endpoint, outer);
     } finally {
       options.onCall?.({ endpoint, status, durationMs: performance.now() - started });
     }
   }
 
-  function classify(err: unknown, endpoint: string, signal: AbortSignal): BoundaryError {
+  function classify(err: unknown, endpoint: string, signal: AbortSignal | undefined): BoundaryError {
     if (err instanceof BoundaryError) return err;
-    // Either this attempt's timeout or the inbound request's overall deadline.
-    if (signal.aborted) return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
+    // The inbound request's overall deadline passed.
+    if (signal?.aborted) return new BoundaryTimeoutError(endpoint, timeoutMs, { cause: err });
     if (
       err instanceof undiciErrors.HeadersTimeoutError ||
       err instanceof undiciErrors.BodyTimeoutError ||

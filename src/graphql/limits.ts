@@ -156,13 +156,26 @@ export function checkLimits(
 
 export function createLimitsPlugin<TContext extends object>(limits: QueryLimits, maxListItems: number): ApolloServerPlugin<TContext> {
   const estimator = createCostEstimator(maxListItems);
+  // Apollo hands the same DocumentNode for the same query text (its parsed-document cache), so the
+  // verdict is kept per document and operation, and per variables for operations that have any.
+  const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const refusal = checkLimits(schema, document, operation, request.variables, limits, estimator);
-          if (refusal) throw refusal;
+          const key = `${operation.name?.value ?? ""}\u0000${operation.variableDefinitions?.length ? JSON.stringify(request.variables ?? {}) : ""}`;
+          let perDocument = verdicts.get(document);
+          if (!perDocument) verdicts.set(document, (perDocument = new Map()));
+          let refusal = perDocument.get(key);
+          if (refusal === undefined) {
+            refusal = checkLimits(schema, document, operation, request.variables, limits, estimator) ?? null;
+            // Bounded: one document seen with ever-new variables must not grow without end.
+            if (perDocument.size >= 64) perDocument.clear();
+            perDocument.set(key, refusal);
+          }
+          // A fresh error each time: Apollo's pipeline may annotate the one it is given.
+          if (refusal) throw new GraphQLError(refusal.message, { nodes: refusal.nodes, extensions: refusal.extensions });
         },
       };
     },
