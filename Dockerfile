@@ -18,6 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The explorer's example operations (read at run time).
+COPY operations ./operations
 USER node
 EXPOSE 4000
 # /healthz answers without calling the controller; use /readyz for a readiness probe.

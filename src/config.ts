@@ -25,6 +25,9 @@ export interface Config {
   /** `LANDING_PAGE`: serve the Apollo Sandbox landing page on GET /graphql from browsers.
    * Default true, false in production. */
   readonly landingPage: boolean;
+  /** `EXPLORER`: serve the offline GraphiQL explorer at GET /graphiql (its assets come from the gateway,
+   * never a CDN). Default true, false in production. */
+  readonly explorer: boolean;
   /** `MAX_BODY_BYTES`: largest accepted request body; larger -> 413. Default 1 MiB. */
   readonly maxBodyBytes: number;
   /** `LOG_LEVEL`: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
@@ -51,6 +54,12 @@ export interface Config {
   readonly federation: boolean;
   /** `MAX_UPSTREAM_CONCURRENCY_PER_REQUEST`: most upstream reads one GraphQL request keeps in flight at once. Default 16. */
   readonly maxUpstreamConcurrencyPerRequest: number;
+  /** `SUBSCRIPTION_MIN_INTERVAL_MS`: shortest poll interval a subscription may ask for (shorter is raised to it). Default 500. */
+  readonly subscriptionMinIntervalMs: number;
+  /** `SUBSCRIPTION_DEFAULT_INTERVAL_MS`: poll interval of a subscription that names none (at least the minimum). Default 2000. */
+  readonly subscriptionDefaultIntervalMs: number;
+  /** `MAX_POLLERS`: most live pollers (one per token and subscription arguments) in this process. Default 200. */
+  readonly maxPollers: number;
 }
 
 export interface QueryLimits {
@@ -160,6 +169,7 @@ export function loadConfig(env: Env): Config {
     nodeEnv,
     introspection: bool("INTROSPECTION", !production),
     landingPage: bool("LANDING_PAGE", !production),
+    explorer: bool("EXPLORER", !production),
     maxBodyBytes: int("MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel,
     requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 20_000, 1, 600_000),
@@ -184,6 +194,9 @@ export function loadConfig(env: Env): Config {
     workers: int("WORKERS", 1, 1, 64),
     federation: bool("FEDERATION", false),
     maxUpstreamConcurrencyPerRequest: int("MAX_UPSTREAM_CONCURRENCY_PER_REQUEST", 16, 1, 256),
+    subscriptionMinIntervalMs: int("SUBSCRIPTION_MIN_INTERVAL_MS", 500, 1, 3_600_000),
+    subscriptionDefaultIntervalMs: int("SUBSCRIPTION_DEFAULT_INTERVAL_MS", 2_000, 1, 3_600_000),
+    maxPollers: int("MAX_POLLERS", 200, 1, 100_000),
   };
   if ((config.tls.clientCertPath === undefined) !== (config.tls.clientKeyPath === undefined)) {
     problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");

@@ -8,6 +8,7 @@ import { HostResolver } from "./graphql/resolvers/host.resolver.js";
 import { NodeResolver } from "./graphql/resolvers/node.resolver.js";
 import { ScopeResolver } from "./graphql/resolvers/scope.resolver.js";
 import { SessionResolver } from "./graphql/resolvers/session.resolver.js";
+import { SubscriptionResolver, noPubSub } from "./graphql/resolvers/subscription.resolver.js";
 import { TargetResolver } from "./graphql/resolvers/target.resolver.js";
 import { UserResolver } from "./graphql/resolvers/user.resolver.js";
 
@@ -25,7 +26,10 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       HostResolver,
       HostSetResolver,
       AuthTokenResolver,
+      SubscriptionResolver,
     ],
+    // Required once a @Subscription exists; ours are fed by pollers (src/live), never by topics.
+    pubSub: noPubSub,
     // Arguments are checked where they are used (ids, `first`); class-validator is not a dependency.
     validate: false,
   }).then((schema) => {
@@ -34,6 +38,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     if (query) query.description = "Reads from the Boundary controller, with the caller's token.";
     const mutation = schema.getMutationType();
     if (mutation) mutation.description = "Changes made in Boundary, with the caller's token.";
+    const subscription = schema.getSubscriptionType();
+    if (subscription) subscription.description = "Live views polled from the Boundary controller with the caller's token, over WebSocket (graphql-ws) at /graphql.";
     return schema;
   });
   return built;

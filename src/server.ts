@@ -7,7 +7,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
 import { readFile } from "node:fs/promises";
@@ -17,10 +21,12 @@ import type { Config, TlsConfig } from "./config.js";
 import { createLimitsPlugin } from "./graphql/limits.js";
 import { createMetrics } from "./metrics.js";
 import { createObservabilityPlugin } from "./observability.js";
+import { createExplorer } from "./explorer/index.js";
 import { createContextFactory, type GatewayContext } from "./context.js";
 import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
+import { attachSubscriptionServer } from "./ws.js";
 
 export interface GatewayOptions {
   /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
@@ -54,19 +60,23 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     tls: options.tls ?? (await loadTls(config.tls)),
     onCall: metrics.observeUpstream,
   });
-  const makeContext = createContextFactory({
+  const contextDeps = {
     client,
     fallbackToken: options.fallbackToken ?? config.boundaryToken,
     maxListItems: config.maxListItems,
     onBatch: metrics.observeBatch,
     maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
-  });
+  };
+  const makeContext = createContextFactory(contextDeps);
   const readiness = createReadiness(client, config.readyCacheMs);
+  // GraphiQL at /graphiql, its assets served from node_modules (no CDN); Sandbox stays on /graphql.
+  const explorer = config.explorer ? await createExplorer({ logger, introspection: config.introspection }) : undefined;
 
   const httpServer = createServer();
+  const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     // One construction for both variants, so every plugin (query limits above all) applies to the subgraph too.
-    schema: config.federation ? await buildFederationSchema() : await buildGatewaySchema(),
+    schema,
     introspection: config.introspection,
     // Kept on: it is what stops a browser on another origin from sending simple (form/GET) requests.
     csrfPrevention: true,
@@ -83,6 +93,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Off unless enabled: an array body multiplies one request's cost past every per-operation limit.
     allowBatchedHttpRequests: config.allowBatchedRequests,
     plugins: [
+      // Apollo adds these by default; both hook every field resolution (cache hints, federated
+      // traces) and this gateway uses neither, so they would only slow each field down.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       createLimitsPlugin(config.limits, config.maxListItems),
       createObservabilityPlugin(logger, metrics),
@@ -92,6 +106,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ],
   });
   await apollo.start();
+  // Subscriptions: graphql-ws on the upgrade of /graphql, outside Apollo (see src/ws.ts).
+  const subscriptions = attachSubscriptionServer({
+    httpServer,
+    schema,
+    contextDeps,
+    limits: config.limits,
+    maxListItems: config.maxListItems,
+    maxPayloadBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxPollers: config.maxPollers,
+    minIntervalMs: config.subscriptionMinIntervalMs,
+    defaultIntervalMs: config.subscriptionDefaultIntervalMs,
+    logger,
+    metrics: metrics.registry,
+  });
 
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -116,6 +145,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       const text = await metrics.registry.metrics();
       res.writeHead(200, { "content-type": metrics.registry.contentType });
       res.end(text);
+      return;
+    }
+    if (explorer?.matches(url.pathname)) {
+      await explorer.handle(req, res, url);
       return;
     }
     if (url.pathname !== "/graphql") {
@@ -170,6 +203,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     url,
     stop() {
       stopping ??= (async () => {
+        // Open sockets would hold the HTTP drain below: close them (and stop every poller) first.
+        await subscriptions.close();
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
         await apollo.stop();
         await client.close();

@@ -51,7 +51,10 @@ describe("cancelSession", () => {
   });
 
   it("returns an already canceling session unchanged, whatever the version, with its connections", async () => {
-    const { id, version } = sessionIn("canceling");
+    // A session made canceling by the store, which (unlike an API cancel) schedules no termination.
+    const id = stack.emulator.store.createSession({ status: "active" });
+    stack.emulator.store.setStatus(id, "canceling");
+    const version = stack.emulator.store.session(id)!.version!;
     const res = await stack.gql(CANCEL, { id, version: 999 }, { token: admin });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.cancelSession).toMatchObject({ id, status: "CANCELING", version });

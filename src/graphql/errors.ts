@@ -141,6 +141,12 @@ export function createErrorFormatter(logger: ErrorLogger) {
           const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
           return { ...base, extensions: { ...extensions, code } };
         }
+        if (!formatted.path && original.extensions?.code === undefined) {
+          // A request-level refusal from Apollo's pipeline that carries no code (e.g. an APQ hash
+          // that does not match its query): the caller's mistake, and the message says which.
+          const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+          return { ...base, extensions: { ...extensions, code: "BAD_REQUEST" } };
+        }
         if (formatted.path) {
           // Raised while completing a value (e.g. SafeInt overflow, an unknown enum value): the
           // controller's data does not fit the schema. graphql-js's message names the value only.

@@ -27,6 +27,7 @@ const FIELD_COST: Readonly<Record<string, number>> = {
   "Query.scope": 1,
   "Query.node": 1,
   "Mutation.cancelSession": 2,
+  "Subscription.sessionUpdated": 1,
   "Session.connections": 1,
   "Session.target": 1,
   "Session.user": 1,
@@ -55,6 +56,10 @@ export function createCostEstimator(maxListItems: number): ComplexityEstimator {
       const items = typeof args.first === "number" && args.first > 0 ? Math.min(args.first, maxListItems) : maxListItems;
       return Math.ceil(items / UPSTREAM_PAGE) + items * childComplexity;
     }
+    // Costed per event, for one item's selection: after the first event an event holds only what
+    // changed, and neighbours are read once per distinct id per event. (The first event's
+    // `connections`, one read per listed session, is what this under-counts.)
+    if (key === "Subscription.sessionsChanged") return Math.ceil(maxListItems / UPSTREAM_PAGE) + childComplexity;
     if (key === "Query.nodes") return (Array.isArray(args.ids) ? args.ids.length : 1) * (1 + childComplexity);
     if (key === "Query._entities") {
       return (Array.isArray(args.representations) ? args.representations.length : 1) * (1 + childComplexity);

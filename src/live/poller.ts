@@ -1,0 +1,184 @@
+/**
+ * A poller: one loop of upstream reads shared by every subscriber with the same token and arguments.
+ * Subclasses say what one poll reads and what it tells subscribers; this class owns the schedule, the
+ * per-poll deadline, backoff and the error policy:
+ *
+ * - success: the next poll one interval after this one ended (polls never overlap);
+ * - 429, 5xx, unreachable, timeout, unreadable answer: transient. The first failure of a streak is told
+ *   to subscribers as an error event (the subscription stays open); polls go on with exponential
+ *   backoff (interval x 2^failures, at most `maxBackoffMs`, never sooner than a Retry-After), and the
+ *   first success resumes where the list token left off, so nothing is missed;
+ * - 401: the token was refused. Every poller of that token stops with the error (the registry's job);
+ * - anything else (403, 404, a 400, a bug): this poller stops with the error.
+ */
+import type { Logger } from "../logger.js";
+import { withCallScope, type CallScope } from "../boundary/call-scope.js";
+import {
+  BoundaryApiError,
+  BoundaryProtocolError,
+  BoundaryTimeoutError,
+  BoundaryUnreachableError,
+} from "../boundary/errors.js";
+import type { LiveError } from "./events.js";
+import { EventStream } from "./stream.js";
+
+export interface PollerDeps {
+  logger: Logger;
+  /** Deadline of one poll's upstream calls, retries included. */
+  pollTimeoutMs: number;
+  /** Longest wait between polls while the controller keeps failing (the interval, if longer). */
+  maxBackoffMs: number;
+  /** Told once when the poller stops, whatever the reason. */
+  onStop: (poller: RunningPoller) => void;
+  /** Told when the controller answered 401: the registry stops every poller of this token. */
+  onRefused: (auth: string | undefined, error: BoundaryApiError) => void;
+}
+
+/** What the registry needs of a poller, whatever it polls. */
+export interface RunningPoller {
+  readonly key: string;
+  readonly auth: string | undefined;
+  readonly kind: string;
+  readonly running: boolean;
+  readonly subscriberCount: number;
+  stop(final?: LiveError): void;
+}
+
+/** `D`: the poller's data events; its subscribers also get `LiveError`s. `S`: one subscriber's options. */
+export abstract class Poller<D extends { kind: string }, S> implements RunningPoller {
+  /** Each subscriber's stream, with its own options (what it asked to see). */
+  protected readonly subscribers = new Map<EventStream<D | LiveError>, S>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private failures = 0;
+  private stopped = false;
+  /** A poll is in flight (no timer is set meanwhile). */
+  private polling = false;
+
+  constructor(
+    /** The sharing key (holds the token: never log it). */
+    readonly key: string,
+    /** The Authorization value every poll sends (never log it). */
+    readonly auth: string | undefined,
+    readonly intervalMs: number,
+    protected readonly deps: PollerDeps,
+  ) {}
+
+  /** What one poll does: read upstream, update the state, push events. Throws on upstream failure. */
+  protected abstract poll(): Promise<void>;
+  /** What a subscriber joining now is told first (the current state, once there is one). */
+  protected abstract welcome(stream: EventStream<D | LiveError>, options: S): void;
+  /** Folds queued events for a slow subscriber. */
+  protected abstract merge(queued: D | LiveError, next: D | LiveError): D | LiveError | undefined;
+  /** Event kind for metrics and logs. */
+  abstract readonly kind: string;
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** A new subscriber. The first one starts polling at once. */
+  join(options: S): EventStream<D | LiveError> {
+    const stream: EventStream<D | LiveError> = new EventStream<D | LiveError>({
+      onReturn: () => this.leave(stream),
+      merge: (a, b) => this.merge(a, b),
+    });
+    this.subscribers.set(stream, options);
+    this.welcome(stream, options);
+    if (this.timer === undefined && !this.polling && !this.stopped) this.schedule(0);
+    return stream;
+  }
+
+  /** Ends every subscription (after `final`, if given) and stops polling for good. */
+  stop(final?: D | LiveError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    // An in-flight poll is abandoned: its calls are aborted and its result dropped.
+    this.abort.abort();
+    for (const stream of this.subscribers.keys()) {
+      if (final !== undefined) stream.push(final);
+      stream.end();
+    }
+    this.subscribers.clear();
+    this.deps.onStop(this);
+  }
+
+  private leave(stream: EventStream<D | LiveError>): void {
+    if (!this.subscribers.delete(stream)) return;
+    if (this.subscribers.size === 0) this.stop();
+  }
+
+  protected broadcast(event: D | LiveError): void {
+    for (const stream of this.subscribers.keys()) stream.push(event);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tick().catch((err: unknown) => {
+        // tick handles every poll failure itself; reaching here is a bug in this module.
+        this.deps.logger.error({ err }, "live poller failed");
+        this.stop({ kind: "error", error: err });
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    this.polling = true;
+    let next: number | undefined = this.intervalMs;
+    try {
+      // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
+      const scope: CallScope = {
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.deps.pollTimeoutMs)]),
+        deadline: Date.now() + this.deps.pollTimeoutMs,
+        calls: 0,
+      };
+      await withCallScope(scope, () => this.poll());
+      this.failures = 0;
+    } catch (err) {
+      next = this.stopped ? undefined : this.failed(err);
+    } finally {
+      this.polling = false;
+    }
+    if (next !== undefined && !this.stopped) this.schedule(next);
+  }
+
+  /** The error policy (see the top of this file): the delay before the next poll, or undefined when
+   * this poller has stopped. */
+  private failed(err: unknown): number | undefined {
+    if (err instanceof BoundaryApiError && err.status === 401) {
+      this.deps.onRefused(this.auth, err);
+      this.stop({ kind: "error", error: err });
+      return undefined;
+    }
+    if (!isTransient(err)) {
+      this.stop({ kind: "error", error: err });
+      return undefined;
+    }
+    this.failures++;
+    const cap = Math.max(this.deps.maxBackoffMs, this.intervalMs);
+    const backoff = Math.min(this.intervalMs * 2 ** this.failures, cap);
+    const retryAfterMs = err instanceof BoundaryApiError && err.retryAfter !== undefined ? err.retryAfter * 1000 : 0;
+    const delay = Math.max(backoff, retryAfterMs);
+    // Once per streak, so a controller that stays down does not flood subscribers with the same error.
+    if (this.failures === 1) this.broadcast({ kind: "error", error: err });
+    this.deps.logger.warn(
+      { kind: this.kind, failures: this.failures, retryInMs: delay, error: (err as Error).message },
+      "live poll failed; retrying",
+    );
+    return delay;
+  }
+}
+
+/** Failures worth retrying: the controller may answer differently later without anyone acting. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof BoundaryUnreachableError || err instanceof BoundaryTimeoutError || err instanceof BoundaryProtocolError) return true;
+  return err instanceof BoundaryApiError && (err.status === 429 || err.status >= 500);
+}

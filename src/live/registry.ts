@@ -1,0 +1,163 @@
+/**
+ * The process's live pollers, shared by key: subscribers with the same token and the same arguments
+ * get one poller; a poller stops when its last subscriber leaves. Nothing is shared across tokens (the
+ * token is part of every key), and a token the controller refused (401) stops all of its pollers.
+ */
+import { Gauge, type Registry } from "prom-client";
+import { checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
+import type { BoundaryApiError } from "../boundary/errors.js";
+import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
+import type { Logger } from "../logger.js";
+import type { SessionEvent, SessionsEvent } from "./events.js";
+import type { PollerDeps, RunningPoller } from "./poller.js";
+import { SessionPoller } from "./session-poller.js";
+import { SessionsPoller } from "./sessions-poller.js";
+import type { EventStream } from "./stream.js";
+
+export interface LiveRegistryOptions {
+  client: BoundaryClient;
+  logger: Logger;
+  /** Most pollers at once in this process (MAX_POLLERS). A subscription that needs one more is refused. */
+  maxPollers: number;
+  /** Shortest interval a subscription may ask for (SUBSCRIPTION_MIN_INTERVAL_MS); shorter ones are raised to it. */
+  minIntervalMs: number;
+  /** Interval of a subscription that names none (SUBSCRIPTION_DEFAULT_INTERVAL_MS), raised to the minimum if below. */
+  defaultIntervalMs: number;
+  /** Most sessions one `sessionsChanged` listing holds (MAX_LIST_ITEMS). */
+  maxListItems: number;
+  /** Deadline of one poll's upstream calls (REQUEST_TIMEOUT_MS). */
+  pollTimeoutMs: number;
+  /** Longest wait between polls while the controller fails. Default 60 s. */
+  maxBackoffMs?: number;
+  /** Where to register the pollers/subscriptions gauges. */
+  metrics?: Registry;
+}
+
+export interface SessionsChangedParams {
+  scopeId: string;
+  recursive: boolean;
+  filter: string | undefined;
+  includeTerminated: boolean;
+  intervalMs: number | undefined;
+}
+
+export interface LiveRegistry {
+  /** Subscribe to a listing's changes. Throws (before any call) on a malformed scope id or at the cap. */
+  sessionsChanged(auth: string | undefined, params: SessionsChangedParams): EventStream<SessionsEvent>;
+  /** Subscribe to one session's versions. Throws (before any call) on a malformed id or at the cap. */
+  sessionUpdated(auth: string | undefined, id: string, intervalMs: number | undefined): EventStream<SessionEvent>;
+  /** Pollers running now. */
+  readonly pollerCount: number;
+  /** Subscribers attached to them now. */
+  readonly subscriberCount: number;
+  /** Stops every poller and completes every subscription (shutdown). */
+  close(): void;
+}
+
+/** An interval longer than this is taken as this (setTimeout's range, and a subscription that never polls is useless). */
+const MAX_INTERVAL_MS = 3_600_000;
+
+export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
+  const pollers = new Map<string, RunningPoller>();
+  let closed = false;
+
+  const deps: PollerDeps = {
+    logger: options.logger,
+    pollTimeoutMs: options.pollTimeoutMs,
+    maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    onStop(poller) {
+      if (pollers.get(poller.key) === poller) pollers.delete(poller.key);
+      options.logger.debug({ field: poller.kind, pollers: pollers.size }, "live poller stopped");
+    },
+    onRefused(auth: string | undefined, error: BoundaryApiError) {
+      // The token is no good anywhere: every poller polling with it would only collect more 401s.
+      for (const poller of [...pollers.values()]) {
+        if (poller.auth === auth) poller.stop({ kind: "error", error });
+      }
+    },
+  };
+
+  const intervalOf = (asked: number | undefined): number => {
+    const floor = options.minIntervalMs;
+    return Math.min(Math.max(asked ?? Math.max(options.defaultIntervalMs, floor), floor), MAX_INTERVAL_MS);
+  };
+
+  function obtain<P extends RunningPoller>(key: string, create: () => P): P {
+    if (closed) throw gatewayError(GatewayErrorCode.UPSTREAM_UNAVAILABLE, "The gateway is shutting down; subscribe again shortly.");
+    const existing = pollers.get(key);
+    if (existing?.running) return existing as P;
+    if (pollers.size >= options.maxPollers) {
+      throw gatewayError(
+        GatewayErrorCode.RATE_LIMITED,
+        `This gateway already runs its most live pollers (${options.maxPollers}); retry later, or subscribe with the same arguments as an existing subscription to share its poller.`,
+        { retryAfter: null, limit: "MAX_POLLERS" },
+      );
+    }
+    const poller = create();
+    pollers.set(key, poller);
+    // The key holds the token: never logged.
+    options.logger.debug({ field: poller.kind, pollers: pollers.size }, "live poller started");
+    return poller;
+  }
+
+  if (options.metrics) {
+    const countBy = (what: (p: RunningPoller) => number) => {
+      const counts = new Map<string, number>([
+        ["sessionsChanged", 0],
+        ["sessionUpdated", 0],
+      ]);
+      for (const p of pollers.values()) counts.set(p.kind, (counts.get(p.kind) ?? 0) + what(p));
+      return counts;
+    };
+    new Gauge({
+      name: "graphql_subscription_pollers",
+      help: "Live pollers running (one per token and subscription arguments), by subscription field.",
+      labelNames: ["field"] as const,
+      registers: [options.metrics],
+      collect() {
+        for (const [field, n] of countBy(() => 1)) this.set({ field }, n);
+      },
+    });
+    new Gauge({
+      name: "graphql_subscriptions",
+      help: "Open subscriptions attached to live pollers, by subscription field.",
+      labelNames: ["field"] as const,
+      registers: [options.metrics],
+      collect() {
+        for (const [field, n] of countBy((p) => p.subscriberCount)) this.set({ field }, n);
+      },
+    });
+  }
+
+  return {
+    sessionsChanged(auth, params) {
+      checkScopeId(params.scopeId);
+      const intervalMs = intervalOf(params.intervalMs);
+      const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter };
+      // includeTerminated is not in the key: every poller lists terminated sessions anyway (see
+      // sessions-poller.ts), and each subscriber gets its own view of the shared listing.
+      const key = JSON.stringify(["sessionsChanged", auth ?? null, query.scopeId, query.recursive, query.filter ?? null, intervalMs]);
+      const poller = obtain(key, () => new SessionsPoller(key, auth, intervalMs, deps, options.client, query, options.maxListItems));
+      return poller.join({ includeTerminated: params.includeTerminated });
+    },
+    sessionUpdated(auth, id, asked) {
+      checkSessionId(id);
+      const intervalMs = intervalOf(asked);
+      const key = JSON.stringify(["sessionUpdated", auth ?? null, id, intervalMs]);
+      const poller = obtain(key, () => new SessionPoller(key, auth, intervalMs, deps, options.client, id));
+      return poller.join(undefined);
+    },
+    get pollerCount() {
+      return pollers.size;
+    },
+    get subscriberCount() {
+      let n = 0;
+      for (const p of pollers.values()) n += p.subscriberCount;
+      return n;
+    },
+    close() {
+      closed = true;
+      for (const poller of [...pollers.values()]) poller.stop();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * `sessionUpdated`: one read of the session per interval. Tells the session when its version
+ * changes (the first read counts as a change), and ends every subscription once it is terminated.
+ */
+import type { BoundaryClient } from "../boundary/client.js";
+import { isTerminated, mergeSnapshots, stamp, type SessionEvent, type SessionSnapshot } from "./events.js";
+import { Poller, type PollerDeps } from "./poller.js";
+import type { EventStream } from "./stream.js";
+
+export class SessionPoller extends Poller<SessionSnapshot, undefined> {
+  readonly kind = "sessionUpdated";
+  private last: SessionEvent | undefined;
+
+  constructor(
+    key: string,
+    auth: string | undefined,
+    intervalMs: number,
+    deps: PollerDeps,
+    private readonly client: BoundaryClient,
+    private readonly sessionId: string,
+  ) {
+    super(key, auth, intervalMs, deps);
+  }
+
+  protected welcome(stream: EventStream<SessionEvent>): void {
+    if (this.last !== undefined) stream.push(this.last);
+  }
+
+  protected merge(queued: SessionEvent, next: SessionEvent): SessionEvent | undefined {
+    return mergeSnapshots(queued, next);
+  }
+
+  protected async poll(): Promise<void> {
+    const session = await this.client.getSession(this.sessionId, this.auth);
+    if (this.last?.kind === "session" && stamp(this.last.session) === stamp(session)) return;
+    this.last = { kind: "session", session };
+    // A terminated session never changes again: tell it, then complete.
+    if (isTerminated(session)) this.stop(this.last);
+    else this.broadcast(this.last);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * `sessionsChanged`: one listing, then one refresh per interval with the list token (API-NOTES §3.4).
+ *
+ * Always lists with include_terminated=true, whatever subscribers asked: with false, a session that
+ * terminates silently drops out of refresh results and never reaches `removed_ids` (API-NOTES §3.5).
+ * Subscribers who did not ask for terminated sessions are told a newly terminated id in `removedIds`.
+ *
+ * Refreshes re-read 30 s behind their lower bound, so the same session comes back round after round;
+ * the poller keeps the listing (id -> session) and only tells what changed version, or left.
+ */
+import type { BoundaryClient } from "../boundary/client.js";
+import { BoundaryApiError } from "../boundary/errors.js";
+import { listSessions, type SessionListing } from "../boundary/sessions.js";
+import type { WireSession } from "../boundary/wire.js";
+import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
+import { isTerminated, mergeDeltas, stamp, type SessionsDelta, type SessionsEvent } from "./events.js";
+import { Poller, type PollerDeps } from "./poller.js";
+import type { EventStream } from "./stream.js";
+
+export interface SessionsQuery {
+  scopeId: string;
+  recursive: boolean;
+  filter: string | undefined;
+}
+
+/** One subscriber's view. */
+export interface SessionsView {
+  includeTerminated: boolean;
+}
+
+interface Change {
+  id: string;
+  before: WireSession | undefined;
+  after: WireSession | undefined;
+}
+
+export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
+  readonly kind = "sessionsChanged";
+  /** The listing as of the last successful poll, terminated sessions included; undefined before it. */
+  private current: Map<string, WireSession> | undefined;
+  private listToken: string | undefined;
+
+  constructor(
+    key: string,
+    auth: string | undefined,
+    intervalMs: number,
+    deps: PollerDeps,
+    private readonly client: BoundaryClient,
+    private readonly query: SessionsQuery,
+    /** Most sessions the listing may hold (MAX_LIST_ITEMS). */
+    private readonly maxItems: number,
+  ) {
+    super(key, auth, intervalMs, deps);
+  }
+
+  protected welcome(stream: EventStream<SessionsEvent>, view: SessionsView): void {
+    if (this.current === undefined) return; // the first poll tells everyone
+    stream.push(this.listingFor(view));
+  }
+
+  protected merge(queued: SessionsEvent, next: SessionsEvent): SessionsEvent | undefined {
+    return mergeDeltas(queued, next);
+  }
+
+  protected async poll(): Promise<void> {
+    // An empty first listing carries no token: there is nothing to refresh from, so list again.
+    if (this.current === undefined || this.listToken === undefined) return this.relist();
+    let listing: SessionListing;
+    try {
+      listing = await this.list(this.listToken);
+    } catch (err) {
+      // The caller's grants changed, or the token is 30 days old: start over and tell the difference.
+      if (err instanceof BoundaryApiError && err.status === 400 && err.kind === "invalid list token") return this.relist();
+      throw err;
+    }
+    const current = this.current;
+    const changes: Change[] = [];
+    for (const item of listing.items) {
+      const before = current.get(item.id);
+      if (before !== undefined && stamp(before) === stamp(item)) continue;
+      current.set(item.id, item);
+      changes.push({ id: item.id, before, after: item });
+    }
+    // `removed_ids` may name sessions never listed here (other scopes, filtered out): only known ones count.
+    for (const id of listing.removedIds) {
+      const before = current.get(id);
+      if (before === undefined) continue;
+      current.delete(id);
+      changes.push({ id, before, after: undefined });
+    }
+    this.listToken = listing.listToken ?? this.listToken;
+    this.publish(changes);
+  }
+
+  /** A listing from scratch: the first event, or, after a refused token, the difference from before. */
+  private async relist(): Promise<void> {
+    const listing = await this.list(undefined);
+    if (listing.responseType === "delta") {
+      throw gatewayError(
+        GatewayErrorCode.BAD_USER_INPUT,
+        `More than ${this.maxItems} sessions match this subscription (MAX_LIST_ITEMS); narrow it with scopeId, recursive: false or a filter.`,
+      );
+    }
+    const fresh = new Map(listing.items.map((s) => [s.id, s] as const));
+    const previous = this.current;
+    this.current = fresh;
+    this.listToken = listing.listToken;
+    if (previous === undefined) {
+      const byView = new Map<boolean, SessionsDelta>();
+      for (const [stream, view] of this.subscribers) {
+        let event = byView.get(view.includeTerminated);
+        if (event === undefined) byView.set(view.includeTerminated, (event = this.listingFor(view)));
+        stream.push(event);
+      }
+      return;
+    }
+    const changes: Change[] = [];
+    for (const [id, after] of fresh) {
+      const before = previous.get(id);
+      if (before === undefined || stamp(before) !== stamp(after)) changes.push({ id, before, after });
+    }
+    for (const [id, before] of previous) if (!fresh.has(id)) changes.push({ id, before, after: undefined });
+    this.publish(changes);
+  }
+
+  private list(listToken: string | undefined): Promise<SessionListing> {
+    return listSessions(
+      this.client,
+      { scopeId: this.query.scopeId, recursive: this.query.recursive, filter: this.query.filter, includeTerminated: true, listToken },
+      this.maxItems,
+      this.auth,
+    );
+  }
+
+  /** Tells each subscriber what changed in its view; nothing to those whose view did not change. One
+   * event object per view, shared by its subscribers (so they can share that event's loaders). */
+  private publish(changes: Change[]): void {
+    if (changes.length === 0) return;
+    const byView = new Map<boolean, SessionsDelta | null>();
+    for (const [stream, { includeTerminated }] of this.subscribers) {
+      let event = byView.get(includeTerminated);
+      if (event === undefined) {
+        event = this.deltaFor(changes, includeTerminated);
+        byView.set(includeTerminated, event);
+      }
+      if (event !== null) stream.push(event);
+    }
+  }
+
+  private deltaFor(changes: Change[], includeTerminated: boolean): SessionsDelta | null {
+    const visible = (s: WireSession | undefined): s is WireSession => s !== undefined && (includeTerminated || !isTerminated(s));
+    const items: WireSession[] = [];
+    const removedIds: string[] = [];
+    for (const { id, before, after } of changes) {
+      if (visible(after)) items.push(after);
+      else if (visible(before)) removedIds.push(id);
+    }
+    if (items.length === 0 && removedIds.length === 0) return null;
+    return { kind: "delta", initial: false, items, removedIds: removedIds.sort(), listToken: this.listToken };
+  }
+
+  private listingFor({ includeTerminated }: SessionsView): SessionsDelta {
+    const items = [...this.current!.values()].filter((s) => includeTerminated || !isTerminated(s));
+    // Newest first, as a listing is. Compared as instants: timestamps carry 0 to 9 fractional digits.
+    items.sort((a, b) => Date.parse(b.created_time ?? "") - Date.parse(a.created_time ?? "") || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return { kind: "delta", initial: true, items, removedIds: [], listToken: this.listToken };
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * GraphQL subscriptions over WebSocket: the graphql-ws protocol (`graphql-transport-ws`) on `/graphql`,
+ * attached to the gateway's own http.Server. Apollo Server does not see these operations, so what its
+ * pipeline does for HTTP is done here: parse, validate, query limits, the one error formatter, and a
+ * call scope with a deadline around every upstream read.
+ *
+ * Each event is executed with a context of its own, whose loaders are made for that event: neighbours
+ * (`Session.user`, `scope.parent`, …) are read per event and nothing is cached from one event to the
+ * next. Subscribers of one poller receive the same event object, so they share that event's loaders.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  GraphQLError,
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from "graphql";
+import type { Registry } from "prom-client";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import { withCallScope } from "./boundary/call-scope.js";
+import type { QueryLimits } from "./config.js";
+import { createContextFactory, type ContextDeps, type GatewayContext } from "./context.js";
+import { createErrorFormatter } from "./graphql/errors.js";
+import { checkLimits, createCostEstimator } from "./graphql/limits.js";
+import type { LiveContext } from "./graphql/resolvers/subscription.resolver.js";
+import { createLiveRegistry, type LiveRegistry } from "./live/registry.js";
+import { createLoaders, type Loaders } from "./loaders/index.js";
+import type { Logger } from "./logger.js";
+
+export interface SubscriptionServerOptions {
+  httpServer: Server;
+  /** The schema Apollo serves (the same object, so both transports run the same resolvers). */
+  schema: GraphQLSchema;
+  /** What the HTTP context factory is built from; the token fallback applies as over HTTP (see onConnect). */
+  contextDeps: ContextDeps;
+  limits: QueryLimits;
+  maxListItems: number;
+  /** Largest WebSocket message accepted (MAX_BODY_BYTES). */
+  maxPayloadBytes: number;
+  /** Deadline of one poll's upstream calls and of one event's execution (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** MAX_POLLERS, SUBSCRIPTION_MIN_INTERVAL_MS, SUBSCRIPTION_DEFAULT_INTERVAL_MS. */
+  maxPollers: number;
+  minIntervalMs: number;
+  defaultIntervalMs: number;
+  logger: Logger;
+  metrics?: Registry;
+  /** Server pings every this many ms and drops a peer that does not answer within as long. Default 12 000. */
+  keepAliveMs?: number;
+}
+
+export interface SubscriptionServer {
+  readonly live: LiveRegistry;
+  /** Stops accepting sockets, closes open ones (1001 Going Away) and stops every poller. */
+  close(): Promise<void>;
+}
+
+/** How long open sockets get to finish their closing handshake at shutdown before they are cut. */
+const CLOSE_GRACE_MS = 1_000;
+
+export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { httpServer, schema, logger } = options;
+  const live = createLiveRegistry({
+    client: options.contextDeps.client,
+    logger,
+    maxPollers: options.maxPollers,
+    minIntervalMs: options.minIntervalMs,
+    defaultIntervalMs: options.defaultIntervalMs,
+    maxListItems: options.maxListItems,
+    pollTimeoutMs: options.requestTimeoutMs,
+    metrics: options.metrics,
+  });
+  const withFallback = createContextFactory(options.contextDeps);
+  const withoutFallback = createContextFactory({ ...options.contextDeps, fallbackToken: undefined });
+  const formatError = createErrorFormatter(logger);
+  const estimator = createCostEstimator(options.maxListItems);
+  /** The base context of each connection, decided at `connection_init`. */
+  const connections = new WeakMap<object, () => GatewayContext>();
+  /** One set of loaders per event (per event object: per poller and view), so its subscribers share it. */
+  const eventLoaders = new WeakMap<object, { auth: string | undefined; loaders: Loaders }>();
+
+  const loadersFor = (event: unknown, auth: string | undefined): Loaders => {
+    const make = () => createLoaders(options.contextDeps.client, auth, { onBatch: options.contextDeps.onBatch, concurrency: options.contextDeps.maxUpstreamConcurrency });
+    if (typeof event !== "object" || event === null) return make();
+    const cached = eventLoaders.get(event);
+    // Pollers are per token, so an event never reaches two tokens; checked all the same.
+    if (cached && cached.auth === auth) return cached.loaders;
+    const loaders = make();
+    eventLoaders.set(event, { auth, loaders });
+    return loaders;
+  };
+
+  const format = (error: GraphQLError): GraphQLFormattedError => {
+    const json = error.toJSON();
+    // As Apollo does: `extensions.http` steers an HTTP status and is not part of the answer.
+    if (json.extensions && "http" in json.extensions) {
+      const { http: _http, ...extensions } = json.extensions;
+      return formatError({ ...json, extensions }, error);
+    }
+    return formatError(json, error);
+  };
+
+  /** graphql-js's `subscribe`, except that each event runs with a fresh context and a deadline. */
+  async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+    const base = args.contextValue as LiveContext;
+    const stream = await createSourceEventStream(args);
+    if (!isAsyncIterable(stream)) return stream;
+    const source = stream[Symbol.asyncIterator]();
+    const run = (event: unknown): Promise<ExecutionResult> => {
+      const contextValue: LiveContext = { ...base, loaders: loadersFor(event, base.auth) };
+      const scope = { signal: AbortSignal.timeout(options.requestTimeoutMs), deadline: Date.now() + options.requestTimeoutMs, calls: 0 };
+      return withCallScope(scope, async () => execute({ ...args, rootValue: event, contextValue }));
+    };
+    return mapEvents(source, run);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const server = useServer<Record<string, unknown>>(
+    {
+      schema,
+      subscribe,
+      onConnect(ctx) {
+        const request = ctx.extra.request;
+        const params = ctx.connectionParams ?? {};
+        const fromParams = params.authorization ?? params.Authorization;
+        // A malformed credential is refused outright rather than silently dropped.
+        if (fromParams !== undefined && typeof fromParams !== "string") return false;
+        const token = nonBlank(fromParams) ?? nonBlank(request.headers.authorization);
+        const headers: IncomingHttpHeaders = token === undefined ? {} : { authorization: token };
+        // Any web page may open a WebSocket to the gateway (no CORS or CSRF check guards it), so the
+        // gateway's own token (BOUNDARY_TOKEN, the demo admin) is lent only to same-origin pages and
+        // to clients that are not browsers. Others must bring a token.
+        const factory = token !== undefined || lendsFallback(request) ? withFallback : withoutFallback;
+        connections.set(ctx, () => factory(headers));
+        return true;
+      },
+      onSubscribe(ctx, _id, payload) {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [withCode(err as GraphQLError, "GRAPHQL_PARSE_FAILED")];
+        }
+        const invalid = validate(schema, document);
+        if (invalid.length > 0) return invalid.map((e) => withCode(e, "GRAPHQL_VALIDATION_FAILED"));
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        if (!operation) {
+          return [new GraphQLError("Could not pick the operation to run: name one with operationName.", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
+        }
+        if (operation.operation !== "subscription") {
+          return [
+            new GraphQLError(`Only subscriptions are served over WebSocket; send ${operation.operation === "query" ? "queries" : "mutations"} as HTTP POST to /graphql.`, {
+              extensions: { code: "BAD_REQUEST" },
+            }),
+          ];
+        }
+        const variables = payload.variables ?? undefined;
+        const refusal = checkLimits(schema, document, operation, variables, options.limits, estimator);
+        if (refusal) return [refusal];
+        const base = connections.get(ctx);
+        if (!base) return [new GraphQLError("The connection is not initialised.", { extensions: { code: "BAD_REQUEST" } })];
+        const contextValue: LiveContext = { ...base(), live };
+        return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+      },
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!result.errors) return undefined;
+        return { ...result, errors: result.errors.map((e) => format(e as GraphQLError)) };
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map(format);
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  let closing = false;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { pathname } = new URL(request.url ?? "/", "http://gateway.invalid");
+    if (pathname !== "/graphql" || closing) {
+      // Another module may serve upgrades on its own path; answer only when nobody else listens.
+      if (httpServer.listenerCount("upgrade") > 1 && !closing) return;
+      socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+  };
+  httpServer.on("upgrade", onUpgrade);
+
+  let closed: Promise<void> | undefined;
+  return {
+    live,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        httpServer.off("upgrade", onUpgrade);
+        // Sockets first, with 1001 Going Away and no `complete`: a client that reconnects (graphql-ws
+        // retries by default) then subscribes again, to this or another replica. Each closed socket lets
+        // go of its pollers, which stop and abort their in-flight calls.
+        const cut = setTimeout(() => {
+          for (const socket of wss.clients) socket.terminate();
+        }, CLOSE_GRACE_MS);
+        try {
+          await server.dispose();
+        } finally {
+          clearTimeout(cut);
+          live.close();
+        }
+      })();
+      return closed;
+    },
+  };
+}
+
+/**
+ * Maps source events to execution results. `return()` reaches the source at once (the poller lets go
+ * of the subscriber), and a failed execution also releases it before the error goes on.
+ */
+function mapEvents(source: AsyncIterator<unknown>, run: (event: unknown) => Promise<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+  const release = async () => {
+    await source.return?.();
+  };
+  const mapped: AsyncGenerator<ExecutionResult> = {
+    async next() {
+      const item = await source.next();
+      if (item.done) return { value: undefined, done: true };
+      try {
+        return { value: await run(item.value), done: false };
+      } catch (err) {
+        await release();
+        throw err;
+      }
+    },
+    async return() {
+      await release();
+      return { value: undefined, done: true };
+    },
+    async throw(err: unknown) {
+      await release();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return mapped;
+    },
+  };
+  return mapped;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
+
+function nonBlank(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+/** Whether the upgrade request may fall back on the gateway's own token: no Origin (not a browser) or
+ * the gateway's own origin. */
+function lendsFallback(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** graphql-js's request errors with the codes Apollo gives them over HTTP, so the formatter keeps them. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
