@@ -15,7 +15,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
 import { readFile } from "node:fs/promises";
-import { withCallScope } from "./boundary/call-scope.js";
+import { createCallScope, withCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
 import { createLimitsPlugin } from "./graphql/limits.js";
@@ -170,7 +170,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       body: body.value,
     };
     // Every upstream call made for this request, retries included, ends by this deadline.
-    const scope = { signal: AbortSignal.timeout(config.requestTimeoutMs), deadline: Date.now() + config.requestTimeoutMs, calls: 0 };
+    const scope = createCallScope(config.requestTimeoutMs);
     const response = await withCallScope(scope, () =>
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest,

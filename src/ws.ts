@@ -26,7 +26,7 @@ import {
 import type { Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { withCallScope } from "./boundary/call-scope.js";
+import { createCallScope, withCallScope } from "./boundary/call-scope.js";
 import type { QueryLimits } from "./config.js";
 import { createContextFactory, type ContextDeps, type GatewayContext } from "./context.js";
 import { createErrorFormatter } from "./graphql/errors.js";
@@ -117,7 +117,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     const source = stream[Symbol.asyncIterator]();
     const run = (event: unknown): Promise<ExecutionResult> => {
       const contextValue: LiveContext = { ...base, loaders: loadersFor(event, base.auth) };
-      const scope = { signal: AbortSignal.timeout(options.requestTimeoutMs), deadline: Date.now() + options.requestTimeoutMs, calls: 0 };
+      const scope = createCallScope(options.requestTimeoutMs);
       return withCallScope(scope, async () => execute({ ...args, rootValue: event, contextValue }));
     };
     return mapEvents(source, run);

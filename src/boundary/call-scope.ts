@@ -4,6 +4,7 @@
  * threading a signal through each signature.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setMaxListeners } from "node:events";
 
 export interface CallScope {
   /** Aborts when the inbound request's overall deadline passes. */
@@ -22,4 +23,13 @@ export function withCallScope<T>(scope: CallScope, fn: () => T): T {
 
 export function currentCallScope(): CallScope | undefined {
   return storage.getStore();
+}
+
+/** A scope whose calls must all end within `timeoutMs` (and when `parent` aborts, if given). */
+export function createCallScope(timeoutMs: number, parent?: AbortSignal): CallScope {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = parent ? AbortSignal.any([parent, deadline]) : deadline;
+  // Every concurrent upstream call of the scope listens on this one signal: dozens is normal, not a leak.
+  setMaxListeners(0, signal);
+  return { signal, deadline: Date.now() + timeoutMs, calls: 0 };
 }

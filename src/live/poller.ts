@@ -12,7 +12,7 @@
  * - anything else (403, 404, a 400, a bug): this poller stops with the error.
  */
 import type { Logger } from "../logger.js";
-import { withCallScope, type CallScope } from "../boundary/call-scope.js";
+import { createCallScope, withCallScope } from "../boundary/call-scope.js";
 import {
   BoundaryApiError,
   BoundaryProtocolError,
@@ -135,11 +135,7 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     let next: number | undefined = this.intervalMs;
     try {
       // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
-      const scope: CallScope = {
-        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.deps.pollTimeoutMs)]),
-        deadline: Date.now() + this.deps.pollTimeoutMs,
-        calls: 0,
-      };
+      const scope = createCallScope(this.deps.pollTimeoutMs, this.abort.signal);
       await withCallScope(scope, () => this.poll());
       this.failures = 0;
     } catch (err) {
