@@ -11,7 +11,7 @@ export type { Logger };
 export function createLogger(level: LogLevel, destination?: DestinationStream, opts: { pretty?: boolean } = {}): Logger {
   const options: LoggerOptions = {
     level,
-    base: { service: "boundary-graphql" },
+    base: { service: "boundary-graphql", pid: process.pid },
     redact: {
       paths: [
         "authorization",

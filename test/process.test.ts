@@ -78,6 +78,24 @@ describe("demo mode (BOUNDARY_ADDR unset)", () => {
   });
 });
 
+describe("WORKERS", () => {
+  it("runs that many gateways on one port, and drains them all on SIGTERM", async () => {
+    const run = await startMain({ WORKERS: "2" });
+    try {
+      for (let i = 0; i < 50 && run.lines.filter((l) => l.msg === "gateway ready").length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      const ready = run.lines.filter((l) => l.msg === "gateway ready");
+      expect(ready).toHaveLength(2);
+      expect(new Set(ready.map((l) => l.url))).toEqual(new Set([run.url]));
+      expect(new Set(ready.map((l) => l.pid)).size).toBe(2);
+      const answers = await Promise.all(Array.from({ length: 6 }, () => post(run.url, `{ sessions(first: 1) { items { id } } }`)));
+      for (const a of answers) expect(a.body.data.sessions.items).toHaveLength(1);
+    } finally {
+      run.child.kill("SIGTERM");
+      expect((await run.exited).code).toBe(0);
+    }
+  });
+});
+
 describe("SIGTERM", () => {
   let emulator: Emulator;
   beforeAll(async () => {
