@@ -4,7 +4,7 @@
  * headers.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
-import { currentCallScope } from "./boundary/call-scope.js";
+import type { CallScope } from "./boundary/call-scope.js";
 import type { Logger } from "./logger.js";
 import type { GatewayMetrics, RequestOutcome } from "./metrics.js";
 
@@ -13,7 +13,7 @@ export function createObservabilityPlugin<TContext extends object>(logger: Logge
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ response, operationName, request }) {
+        async willSendResponse({ response, operationName, request, contextValue }) {
           const body = response.body.kind === "single" ? response.body.singleResult : response.body.initialResult;
           const errors = body.errors ?? [];
           const codes = errors.map((e) => String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR"));
@@ -28,7 +28,7 @@ export function createObservabilityPlugin<TContext extends object>(logger: Logge
               operationName: name ?? null,
               outcome,
               durationMs: Math.round(seconds * 1e6) / 1e3,
-              upstreamCalls: currentCallScope()?.calls ?? 0,
+              upstreamCalls: (contextValue as { callScope?: CallScope }).callScope?.calls ?? 0,
               errorCodes: codes,
               status: response.http.status ?? 200,
             },

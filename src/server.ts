@@ -15,7 +15,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
 import { readFile } from "node:fs/promises";
-import { createCallScope, withCallScope } from "./boundary/call-scope.js";
+import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
 import { createLimitsPlugin } from "./graphql/limits.js";
@@ -170,13 +170,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       body: body.value,
     };
     // Every upstream call made for this request, retries included, ends by this deadline.
-    const scope = createCallScope(config.requestTimeoutMs);
-    const response = await withCallScope(scope, () =>
-      apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest,
-        context: async () => makeContext(req.headers),
-      }),
-    );
+    const callScope = createCallScope(config.requestTimeoutMs);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => makeContext(req.headers, callScope),
+    });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {

@@ -26,7 +26,8 @@ import {
 import type { Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { createCallScope, withCallScope } from "./boundary/call-scope.js";
+import { createCallScope } from "./boundary/call-scope.js";
+import type { BoundaryClient } from "./boundary/client.js";
 import type { QueryLimits } from "./config.js";
 import { createContextFactory, type ContextDeps, type GatewayContext } from "./context.js";
 import { createErrorFormatter } from "./graphql/errors.js";
@@ -88,8 +89,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   /** One set of loaders per event (per event object: per poller and view), so its subscribers share it. */
   const eventLoaders = new WeakMap<object, { auth: string | undefined; loaders: Loaders }>();
 
-  const loadersFor = (event: unknown, auth: string | undefined): Loaders => {
-    const make = () => createLoaders(options.contextDeps.client, auth, { onBatch: options.contextDeps.onBatch, concurrency: options.contextDeps.maxUpstreamConcurrency });
+  const loadersFor = (event: unknown, auth: string | undefined, client: BoundaryClient): Loaders => {
+    const make = () => createLoaders(client, auth, { onBatch: options.contextDeps.onBatch, concurrency: options.contextDeps.maxUpstreamConcurrency });
     if (typeof event !== "object" || event === null) return make();
     const cached = eventLoaders.get(event);
     // Pollers are per token, so an event never reaches two tokens; checked all the same.
@@ -116,9 +117,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     if (!isAsyncIterable(stream)) return stream;
     const source = stream[Symbol.asyncIterator]();
     const run = (event: unknown): Promise<ExecutionResult> => {
-      const contextValue: LiveContext = { ...base, loaders: loadersFor(event, base.auth) };
-      const scope = createCallScope(options.requestTimeoutMs);
-      return withCallScope(scope, async () => execute({ ...args, rootValue: event, contextValue }));
+      const callScope = createCallScope(options.requestTimeoutMs);
+      const client = options.contextDeps.client.withScope(callScope);
+      const contextValue: LiveContext = { ...base, client, callScope, loaders: loadersFor(event, base.auth, client) };
+      return Promise.resolve(execute({ ...args, rootValue: event, contextValue }));
     };
     return mapEvents(source, run);
   }

@@ -1,9 +1,9 @@
 /**
- * What the calls made on behalf of one inbound request share: their deadline and a tally. Carried by
- * AsyncLocalStorage, so the deadline reaches every upstream call (loaders, nested resolvers) without
- * threading a signal through each signature.
+ * What the calls made on behalf of one inbound request share: their deadline and a tally. A request's
+ * client is bound to its scope (`client.withScope`), so the deadline reaches every upstream call
+ * (loaders, nested resolvers) without threading it through each signature. Not AsyncLocalStorage: on
+ * Node 20 it puts a hook on every promise of the process, which a GraphQL server makes many of.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { setMaxListeners } from "node:events";
 
 export interface CallScope {
@@ -13,16 +13,6 @@ export interface CallScope {
   readonly deadline?: number;
   /** Upstream calls made so far (attempts, retries included). */
   calls: number;
-}
-
-const storage = new AsyncLocalStorage<CallScope>();
-
-export function withCallScope<T>(scope: CallScope, fn: () => T): T {
-  return storage.run(scope, fn);
-}
-
-export function currentCallScope(): CallScope | undefined {
-  return storage.getStore();
 }
 
 /** A scope whose calls must all end within `timeoutMs` (and when `parent` aborts, if given). */

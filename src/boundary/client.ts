@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
-import { currentCallScope, type CallScope } from "./call-scope.js";
+import type { CallScope } from "./call-scope.js";
 import {
   BoundaryApiError,
   BoundaryError,
@@ -75,6 +75,8 @@ export interface BoundaryClient {
   /** Whether the controller answers at all: an anonymous scope list, one attempt, no retry. Resolves
    * to the HTTP status; rejects when no answer arrives. */
   ping(): Promise<number>;
+  /** This client with every call under `scope`: its deadline, and counted in its tally. */
+  withScope(scope: CallScope): BoundaryClient;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
 }
@@ -185,8 +187,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     auth: string | undefined,
     body: unknown,
     signal: AbortSignal | undefined,
+    scope: CallScope | undefined,
   ): Promise<T> {
-    const scope = currentCallScope();
     const outer = signal && scope?.signal ? AbortSignal.any([signal, scope.signal]) : (signal ?? scope?.signal);
     const attempts = method === "GET" ? retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
@@ -282,10 +284,14 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     return new BoundaryUnreachableError(endpoint, { cause: err });
   }
 
-  return {
+  /** `GET /v1/<collection>/{id}`: a bare resource. */
+  const read = <T>(scope: CallScope | undefined, collection: string, id: string, auth: string | undefined, signal: AbortSignal | undefined) =>
+    request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
+
+  const api = (scope: CallScope | undefined): BoundaryClient => ({
     getSession(id, auth, signal) {
       checkSessionId(id);
-      return request("GET", "GET /v1/sessions/{id}", `/v1/sessions/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "sessions", id, auth, signal);
     },
     listSessions(p, auth, signal) {
       checkScopeId(p.scopeId);
@@ -296,37 +302,37 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.includeTerminated) q.set("include_terminated", "true");
       if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
-      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal);
+      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope);
     },
     cancelSession(id, version, auth, signal) {
       checkSessionId(id);
       // `:cancel` is a custom verb: the colon must stay literal, only the id is escaped.
-      return request("POST", "POST /v1/sessions/{id}:cancel", `/v1/sessions/${encodeURIComponent(id)}:cancel`, auth, { version }, signal);
+      return request("POST", "POST /v1/sessions/{id}:cancel", `/v1/sessions/${encodeURIComponent(id)}:cancel`, auth, { version }, signal, scope);
     },
     getScope(id, auth, signal) {
       checkScopeId(id, "id");
-      return request("GET", "GET /v1/scopes/{id}", `/v1/scopes/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "scopes", id, auth, signal);
     },
     getTarget(id, auth, signal) {
       // The controller also takes an alias value here; the gateway only reads by target id.
       checkResourceId("target", id);
-      return request("GET", "GET /v1/targets/{id}", `/v1/targets/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "targets", id, auth, signal);
     },
     getUser(id, auth, signal) {
       checkResourceId("user", id);
-      return request("GET", "GET /v1/users/{id}", `/v1/users/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "users", id, auth, signal);
     },
     getHost(id, auth, signal) {
       checkResourceId("host", id);
-      return request("GET", "GET /v1/hosts/{id}", `/v1/hosts/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "hosts", id, auth, signal);
     },
     getHostSet(id, auth, signal) {
       checkResourceId("hostSet", id);
-      return request("GET", "GET /v1/host-sets/{id}", `/v1/host-sets/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "host-sets", id, auth, signal);
     },
     getAuthToken(id, auth, signal) {
       checkResourceId("authToken", id);
-      return request("GET", "GET /v1/auth-tokens/{id}", `/v1/auth-tokens/${encodeURIComponent(id)}`, auth, undefined, signal);
+      return read(scope, "auth-tokens", id, auth, signal);
     },
     async ping() {
       try {
@@ -337,10 +343,12 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
         throw err;
       }
     },
+    withScope: (next) => api(next),
     async close() {
       await pool.close();
     },
-  };
+  });
+  return api(undefined);
 }
 
 function parseErrorBody(text: string): WireError | undefined {

@@ -12,7 +12,8 @@
  * - anything else (403, 404, a 400, a bug): this poller stops with the error.
  */
 import type { Logger } from "../logger.js";
-import { createCallScope, withCallScope } from "../boundary/call-scope.js";
+import { createCallScope } from "../boundary/call-scope.js";
+import type { BoundaryClient } from "../boundary/client.js";
 import {
   BoundaryApiError,
   BoundaryProtocolError,
@@ -64,8 +65,10 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     protected readonly deps: PollerDeps,
   ) {}
 
-  /** What one poll does: read upstream, update the state, push events. Throws on upstream failure. */
-  protected abstract poll(): Promise<void>;
+  /** The controller client; each poll uses it bound to that poll's call scope. */
+  protected abstract readonly client: BoundaryClient;
+  /** What one poll does with `client`: read upstream, update the state, push events. Throws on upstream failure. */
+  protected abstract poll(client: BoundaryClient): Promise<void>;
   /** What a subscriber joining now is told first (the current state, once there is one). */
   protected abstract welcome(stream: EventStream<D | LiveError>, options: S): void;
   /** Folds queued events for a slow subscriber. */
@@ -136,7 +139,7 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     try {
       // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
       const scope = createCallScope(this.deps.pollTimeoutMs, this.abort.signal);
-      await withCallScope(scope, () => this.poll());
+      await this.poll(this.client.withScope(scope));
       this.failures = 0;
     } catch (err) {
       next = this.stopped ? undefined : this.failed(err);

@@ -16,7 +16,7 @@ export class SessionPoller extends Poller<SessionSnapshot, undefined> {
     auth: string | undefined,
     intervalMs: number,
     deps: PollerDeps,
-    private readonly client: BoundaryClient,
+    protected readonly client: BoundaryClient,
     private readonly sessionId: string,
   ) {
     super(key, auth, intervalMs, deps);
@@ -30,8 +30,8 @@ export class SessionPoller extends Poller<SessionSnapshot, undefined> {
     return mergeSnapshots(queued, next);
   }
 
-  protected async poll(): Promise<void> {
-    const session = await this.client.getSession(this.sessionId, this.auth);
+  protected async poll(client: BoundaryClient): Promise<void> {
+    const session = await client.getSession(this.sessionId, this.auth);
     if (this.last?.kind === "session" && stamp(this.last.session) === stamp(session)) return;
     this.last = { kind: "session", session };
     // A terminated session never changes again: tell it, then complete.

@@ -45,7 +45,7 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
     auth: string | undefined,
     intervalMs: number,
     deps: PollerDeps,
-    private readonly client: BoundaryClient,
+    protected readonly client: BoundaryClient,
     private readonly query: SessionsQuery,
     /** Most sessions the listing may hold (MAX_LIST_ITEMS). */
     private readonly maxItems: number,
@@ -62,15 +62,15 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
     return mergeDeltas(queued, next);
   }
 
-  protected async poll(): Promise<void> {
+  protected async poll(client: BoundaryClient): Promise<void> {
     // An empty first listing carries no token: there is nothing to refresh from, so list again.
-    if (this.current === undefined || this.listToken === undefined) return this.relist();
+    if (this.current === undefined || this.listToken === undefined) return this.relist(client);
     let listing: SessionListing;
     try {
-      listing = await this.list(this.listToken);
+      listing = await this.list(client, this.listToken);
     } catch (err) {
       // The caller's grants changed, or the token is 30 days old: start over and tell the difference.
-      if (err instanceof BoundaryApiError && err.status === 400 && err.kind === "invalid list token") return this.relist();
+      if (err instanceof BoundaryApiError && err.status === 400 && err.kind === "invalid list token") return this.relist(client);
       throw err;
     }
     const current = this.current;
@@ -93,8 +93,8 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
   }
 
   /** A listing from scratch: the first event, or, after a refused token, the difference from before. */
-  private async relist(): Promise<void> {
-    const listing = await this.list(undefined);
+  private async relist(client: BoundaryClient): Promise<void> {
+    const listing = await this.list(client, undefined);
     if (listing.responseType === "delta") {
       throw gatewayError(
         GatewayErrorCode.BAD_USER_INPUT,
@@ -123,9 +123,9 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
     this.publish(changes);
   }
 
-  private list(listToken: string | undefined): Promise<SessionListing> {
+  private list(client: BoundaryClient, listToken: string | undefined): Promise<SessionListing> {
     return listSessions(
-      this.client,
+      client,
       { scopeId: this.query.scopeId, recursive: this.query.recursive, filter: this.query.filter, includeTerminated: true, listToken },
       this.maxItems,
       this.auth,
