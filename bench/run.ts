@@ -6,6 +6,10 @@
  *   2  sessions(first: 100) with scope{name parent{name}}  gateway | proxy GET /sessions?first=100
  *   3  the whole listing (first omitted, pages of 1000)    gateway | direct walk of the same pages   (wall time, peak RSS)
  *   4  added latency at a fixed low rate (autocannon overallRate)  gateway | proxy | direct   (p50, p99)
+ *      autocannon paces per connection and per second: each connection sends its share of a second back to
+ *      back, then waits for the next second. With the default single connection that is one request at a
+ *      time (no queueing in the target); a target slower than 1/rate cannot reach the rate (the table shows
+ *      the rate reached). Latencies are exact per-response times, not autocannon's whole-ms histogram.
  *   5  sessions(first: 100) with every neighbour (target, user, host, hostSet, authToken: each one's scalar
  *      fields, from schema.graphql)                      gateway | proxy GET /sessions?first=100&neighbours=1
  *      (skipped when Session has no such fields)
@@ -13,7 +17,8 @@
  * Each scenario runs its targets alternately (A B C A B C ...) for `rounds` rounds and reports medians over
  * rounds, with ratios computed round by round from the same run. Upstream calls per operation come from
  * the emulator's opt-in call counter (CALL_STATS=1, see src/emulator/main.ts). Every run also records how
- * much CPU processes other than the benchmark's used meanwhile ("others %"): a shared machine shows there.
+ * much CPU processes other than the benchmark's used meanwhile ("others %") and how much the hypervisor stole
+ * ("steal %"): a shared machine shows there.
  *
  * The gateway runs compiled (`npm run build`, then `node dist/main.js`), as in production; `--tsx` runs
  * src/ through tsx instead. The emulator runs from the same build (dist/emulator/main.js); the proxy runs
@@ -21,7 +26,11 @@
  *
  * Knobs (flag or env; `npm run bench -- --duration 3 --latency 0,3`):
  *   --duration S     BENCH_DURATION        seconds per measured run (5)
- *   --warmup S       BENCH_WARMUP          seconds of unmeasured load per target before a scenario (1; 0 = none)
+ *   --warmup S       BENCH_WARMUP          least seconds of unmeasured load per target before a scenario (2; 0 = none);
+ *                                         it goes on, 1 s at a time, until it has sent --warmup-requests and
+ *                                         two seconds in a row agree within 10%, or --warmup-max is reached
+ *   --warmup-requests N  BENCH_WARMUP_REQUESTS  (4000): the gateway's JIT needs thousands of requests to settle
+ *   --warmup-max S   BENCH_WARMUP_MAX      most seconds of warm-up per target (8)
  *   --connections N  BENCH_CONNECTIONS     concurrent connections for throughput runs (10)
  *   --rounds N       BENCH_ROUNDS          rounds per scenario (3)
  *   --sessions N     BENCH_SESSIONS        sessions seeded in the emulator (10000)
@@ -30,10 +39,13 @@
  *   --rate-connections N  BENCH_RATE_CONNECTIONS  connections of scenario 4 (1)
  *   --scenarios L    BENCH_SCENARIOS       which scenarios, e.g. 1,2 (1,2,3,4,5)
  *   --cpu-prof DIR   BENCH_CPU_PROF        run the gateway with `node --cpu-prof` writing into DIR
+ *   --gateway-node-args "A B"  BENCH_GATEWAY_NODE_ARGS  extra node flags for the gateway only, e.g.
+ *                                         "--max-semi-space-size=64" (recorded in the results)
  *   --tsx            BENCH_GATEWAY=tsx     run gateway and emulator through tsx instead of dist/
  *   --no-build       BENCH_NO_BUILD=1      use dist/ as it is
  *
- * Writes bench/results/latest.json and bench/results/latest.svg (each run replaces the last).
+ * Writes bench/results/latest.json and bench/results/latest.svg (each run replaces the last). With
+ * --cpu-prof it prints each scenario's window for `npx tsx bench/profile-top.ts DIR --from-ms A --to-ms B`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -55,6 +67,8 @@ const HOST = "127.0.0.1";
 interface Settings {
   durationS: number;
   warmupS: number;
+  warmupMaxS: number;
+  warmupRequests: number;
   connections: number;
   rounds: number;
   sessions: number;
@@ -63,6 +77,7 @@ interface Settings {
   rateConnections: number;
   scenarios: Set<number>;
   cpuProfDir: string | undefined;
+  gatewayNodeArgs: string[];
   mode: "dist" | "tsx";
   build: boolean;
 }
@@ -87,7 +102,23 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     console.log(HELP);
     process.exit(0);
   }
-  const known = ["duration", "warmup", "connections", "rounds", "sessions", "latency", "rate", "rate-connections", "scenarios", "cpu-prof", "tsx", "no-build"];
+  const known = [
+    "duration",
+    "warmup",
+    "warmup-max",
+    "warmup-requests",
+    "connections",
+    "rounds",
+    "sessions",
+    "latency",
+    "rate",
+    "rate-connections",
+    "scenarios",
+    "cpu-prof",
+    "gateway-node-args",
+    "tsx",
+    "no-build",
+  ];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k} (see --help)`);
 
   const raw = (flag: string, envName: string): string | undefined => {
@@ -113,7 +144,9 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const mode = flags.has("tsx") || env.BENCH_GATEWAY === "tsx" ? "tsx" : "dist";
   return {
     durationS: Math.round(num("duration", "BENCH_DURATION", 5, 1, 600)),
-    warmupS: Math.round(num("warmup", "BENCH_WARMUP", 1, 0, 60)),
+    warmupS: Math.round(num("warmup", "BENCH_WARMUP", 2, 0, 60)),
+    warmupMaxS: Math.round(num("warmup-max", "BENCH_WARMUP_MAX", 8, 0, 120)),
+    warmupRequests: Math.round(num("warmup-requests", "BENCH_WARMUP_REQUESTS", 4000, 0, 1_000_000)),
     connections: Math.round(num("connections", "BENCH_CONNECTIONS", 10, 1, 1000)),
     rounds: Math.round(num("rounds", "BENCH_ROUNDS", 3, 1, 50)),
     sessions: Math.round(num("sessions", "BENCH_SESSIONS", 10_000, 1_000, 1_000_000)),
@@ -122,6 +155,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     rateConnections: Math.round(num("rate-connections", "BENCH_RATE_CONNECTIONS", 1, 1, 100)),
     scenarios: new Set(list("scenarios", "BENCH_SCENARIOS", [1, 2, 3, 4, 5], 1, 5)),
     cpuProfDir: raw("cpu-prof", "BENCH_CPU_PROF"),
+    gatewayNodeArgs: (raw("gateway-node-args", "BENCH_GATEWAY_NODE_ARGS") ?? "").split(/\s+/).filter((a) => a !== ""),
     mode,
     build: mode === "dist" && !flags.has("no-build") && env.BENCH_NO_BUILD !== "1",
   };
@@ -332,13 +366,13 @@ function resetPeak(pid: number): boolean {
   }
 }
 
-/** CPU time the whole machine spent busy (user, nice, system, irq, softirq), in ms. */
-function machineBusyMs(): number {
+/** CPU time the whole machine spent busy (user, nice, system, irq, softirq) and stolen by the hypervisor, in ms. */
+function machineMs(): { busy: number; steal: number } {
   try {
     const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 1000) / CLK_TCK;
+    return { busy: ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 1000) / CLK_TCK, steal: ((f[7] ?? 0) * 1000) / CLK_TCK };
   } catch {
-    return NaN;
+    return { busy: NaN, steal: NaN };
   }
 }
 
@@ -350,15 +384,19 @@ function oursMs(): number {
   return ms;
 }
 
-/** Measures the share of the machine's CPU that processes other than ours used between start and stop. */
-function othersMeter(): () => number {
-  const busy0 = machineBusyMs();
+/**
+ * Measures, between start and stop, the share of the machine's CPU that processes other than ours used,
+ * and the share the hypervisor stole (a virtual machine's neighbours), both as % of all cores.
+ */
+function othersMeter(): () => { othersPct: number; stealPct: number } {
+  const m0 = machineMs();
   const ours0 = oursMs();
   const t0 = performance.now();
   return () => {
-    const wall = performance.now() - t0;
-    const others = machineBusyMs() - busy0 - (oursMs() - ours0);
-    return Math.max(0, (100 * others) / (wall * cpus().length));
+    const all = (performance.now() - t0) * cpus().length;
+    const m1 = machineMs();
+    const others = m1.busy - m0.busy - (oursMs() - ours0);
+    return { othersPct: Math.max(0, (100 * others) / all), stealPct: Math.max(0, (100 * (m1.steal - m0.steal)) / all) };
   };
 }
 
@@ -417,7 +455,7 @@ async function startSystem(s: Settings, latencyMs: number): Promise<System> {
 
   const gatewayPort = await freePort();
   const gatewaySpawnedAt = performance.now();
-  const profArgs = s.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(s.cpuProfDir)}`] : [];
+  const profArgs = [...s.gatewayNodeArgs, ...(s.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(s.cpuProfDir)}`] : [])];
   const gateway = spawnChild("gateway", [...profArgs, ...(s.mode === "dist" ? ["dist/main.js"] : viaTsx("src/main.ts"))], {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -526,6 +564,8 @@ interface LoadRun {
   callsPerOp: number;
   /** CPU other processes on the machine used during the run, % of all cores. */
   othersPct: number;
+  /** CPU the hypervisor stole during the run, % of all cores. */
+  stealPct: number;
 }
 
 function cannon(req: RequestSpec, opts: { connections: number; durationS: number; overallRate?: number }): Promise<{ result: autocannon.Result; latencies: number[] }> {
@@ -557,13 +597,37 @@ function cannon(req: RequestSpec, opts: { connections: number; durationS: number
   });
 }
 
+/**
+ * Unmeasured load in 1 s slices: at least `warmupS` of them and `warmupRequests` requests, then until a
+ * slice's throughput is within 10% of the one before; at most `warmupMaxS` slices.
+ */
+async function warmUp(
+  t: Target,
+  s: Settings,
+  opts: { connections: number; overallRate?: number },
+): Promise<{ seconds: number; requests: number; rps: number; settled: boolean }> {
+  let prev = NaN;
+  let rps = NaN;
+  let requests = 0;
+  const max = Math.max(s.warmupS, s.warmupMaxS);
+  for (let i = 1; i <= max; i++) {
+    const { result, latencies } = await cannon(t.req, { connections: opts.connections, durationS: 1, overallRate: opts.overallRate });
+    assertAlive();
+    requests += latencies.length;
+    rps = latencies.length / result.duration;
+    if (i >= s.warmupS && requests >= s.warmupRequests && Math.abs(rps - prev) <= 0.1 * prev) return { seconds: i, requests, rps, settled: true };
+    prev = rps;
+  }
+  return { seconds: max, requests, rps, settled: false };
+}
+
 async function loadRun(sys: System, t: Target, opts: { connections: number; durationS: number; overallRate?: number }): Promise<LoadRun> {
   await quiesce(sys);
   const cpu0 = cpuMs(t.pid);
   const emu0 = cpuMs(sys.emulator.pid);
   const others = othersMeter();
   const { result, latencies } = await cannon(t.req, opts);
-  const othersPct = others();
+  const { othersPct, stealPct } = others();
   const cpu1 = cpuMs(t.pid);
   const emu1 = cpuMs(sys.emulator.pid);
   const calls = await takeCalls(sys);
@@ -584,6 +648,7 @@ async function loadRun(sys: System, t: Target, opts: { connections: number; dura
     emulatorCpuUsPerOp: per(emu1 - emu0),
     callsPerOp: ok > 0 ? calls.total / ok : NaN,
     othersPct,
+    stealPct,
   };
 }
 
@@ -673,7 +738,12 @@ async function throughputScenario(
   console.log(`\n[${sys.latencyMs} ms] scenario ${id}: ${title}`);
   const calls = new Map<string, CallsPerOp>();
   for (const t of targets) calls.set(t.name, await probe(sys, t, 20));
-  if (opts.warm && s.warmupS > 0) for (const t of targets) await cannon(t.req, { connections: opts.connections, durationS: s.warmupS, overallRate: opts.overallRate });
+  if (opts.warm && s.warmupS > 0) {
+    for (const t of targets) {
+      const w = await warmUp(t, s, { connections: opts.connections, overallRate: opts.overallRate });
+      console.log(`  warm-up  ${t.name.padEnd(8)} ${w.seconds} s, ${w.requests} requests, last second ${fmt(w.rps)} req/s${w.settled ? "" : " (stopped at --warmup-max)"}`);
+    }
+  }
   const rounds: Record<string, number>[][] = targets.map(() => []);
   const from = performance.now() - sys.gatewaySpawnedAt;
   for (let r = 0; r < s.rounds; r++) {
@@ -682,12 +752,13 @@ async function throughputScenario(
       rounds[i]!.push({ ...run });
       console.log(
         `  round ${r + 1}/${s.rounds} ${t.name.padEnd(8)} ${fmt(run.rps).padStart(7)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms` +
-          `  cpu ${fmt(run.cpuUsPerOp)} us/op  calls/op ${run.callsPerOp.toFixed(2)}  others ${run.othersPct.toFixed(0)}%${run.errors ? `  ERRORS ${run.errors}` : ""}`,
+          `  cpu ${fmt(run.cpuUsPerOp)} us/op  calls/op ${run.callsPerOp.toFixed(2)}  others ${run.othersPct.toFixed(0)}% steal ${run.stealPct.toFixed(0)}%${run.errors ? `  ERRORS ${run.errors}` : ""}`,
       );
     }
   }
   const to = performance.now() - sys.gatewaySpawnedAt;
   sys.measured = { fromMs: Math.min(from, sys.measured?.fromMs ?? from), toMs: to };
+  if (s.cpuProfDir) console.log(`  gateway profile window of scenario ${id}: --from-ms ${from.toFixed(0)} --to-ms ${to.toFixed(0)}`);
   return { results: targets.map((t, i) => summarise(t.name, rounds[i]!, calls.get(t.name))), rounds };
 }
 
@@ -806,13 +877,13 @@ async function scenario3(sys: System, s: Settings): Promise<ScenarioResult> {
     const cpu0 = cpuMs(sys.gateway.pid);
     const othersG = othersMeter();
     const g = await viaGateway(false);
-    const gOthers = othersG();
+    const gOthers = othersG().othersPct;
     const cpu1 = cpuMs(sys.gateway.pid);
     gw.push({ wallMs: g.ms, bytes: g.bytes, cpuMs: cpu1 - cpu0, rssMiB: memory(sys.gateway.pid).rssMiB, othersPct: gOthers });
     const e0 = cpuMs(sys.emulator.pid);
     const othersD = othersMeter();
     const d = await walk(false);
-    direct.push({ wallMs: d.ms, bytes: d.bytes, cpuMs: cpuMs(sys.emulator.pid) - e0, pages: d.pages, othersPct: othersD() });
+    direct.push({ wallMs: d.ms, bytes: d.bytes, cpuMs: cpuMs(sys.emulator.pid) - e0, pages: d.pages, othersPct: othersD().othersPct });
     console.log(
       `  round ${r + 1}/${s.rounds} gateway ${g.ms.toFixed(0)} ms (${(g.bytes / 2 ** 20).toFixed(1)} MiB, others ${gOthers.toFixed(0)}%)` +
         `   direct walk ${d.ms.toFixed(0)} ms (${d.pages} pages, ${(d.bytes / 2 ** 20).toFixed(1)} MiB, others ${direct[r]!.othersPct!.toFixed(0)}%)`,
@@ -945,7 +1016,7 @@ function bars(suite: SuiteResult): Bars {
 }
 
 function table(suites: SuiteResult[]): string {
-  const head = ["lat", "scenario", "target", "median", "range (rounds)", "p50 ms", "p99 ms", "compared (median of rounds)", "upstream calls/op", "cpu us/op", "emu cpu us/op", "others %"];
+  const head = ["lat", "scenario", "target", "median", "range (rounds)", "p50 ms", "p99 ms", "compared (median of rounds)", "upstream calls/op", "cpu us/op", "emu cpu us/op", "others %", "steal %"];
   const rows: string[][] = [];
   for (const suite of suites) {
     for (const sc of suite.scenarios) {
@@ -970,18 +1041,25 @@ function table(suites: SuiteResult[]): string {
           cpu,
           emu,
           `${m.othersPct!.toFixed(0)} (max ${t.max.othersPct!.toFixed(0)})`,
+          m.stealPct === undefined ? "" : `${m.stealPct.toFixed(0)} (max ${t.max.stealPct!.toFixed(0)})`,
         ]);
       });
       if (sc.id === 3) {
         const e = sc.extra;
-        rows.push(["", "", "", `gateway peak RSS ${fmt(e.gatewayPeakMiB as number)} MiB`, "", "", "", `RSS before ${fmt(e.gatewayRssBeforeMiB as number)} MiB${e.peakResetBeforeScenario ? " (peak reset before scenario)" : " (peak since start)"}`, "", "", "", ""]);
+        rows.push(["", "", "", `gateway peak RSS ${fmt(e.gatewayPeakMiB as number)} MiB`, "", "", "", `RSS before ${fmt(e.gatewayRssBeforeMiB as number)} MiB${e.peakResetBeforeScenario ? " (peak reset before scenario)" : " (peak since start)"}`, "", "", "", "", ""]);
       }
     }
-    for (const sk of suite.skipped) rows.push([`${suite.latencyMs} ms`, sk, "", "", "", "", "", "", "", "", "", ""]);
+    for (const sk of suite.skipped) rows.push([`${suite.latencyMs} ms`, sk, "", "", "", "", "", "", "", "", "", "", ""]);
   }
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c]!)).join(" | ").trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(line)].join("\n");
+}
+
+/** How busy the machine was with other work, for the chart's header. */
+function othersLine(suites: SuiteResult[]): string {
+  const all = suites.flatMap((su) => su.scenarios.flatMap((sc) => sc.targets.flatMap((t) => t.rounds.map((r) => r.othersPct ?? NaN)))).filter(Number.isFinite);
+  return `other processes used a median ${median(all).toFixed(0)}% (max ${Math.max(...all).toFixed(0)}%) of the CPU during runs; load average ${suites.map((su) => su.loadavgBefore).join(" / ")}`;
 }
 
 const COLORS: Record<string, string> = { gateway: "#4f46e5", proxy: "#0ea5e9", direct: "#9ca3af" };
@@ -992,16 +1070,21 @@ function chartRows(suites: SuiteResult[]): ChartRow[] {
     for (const sc of suite.scenarios) {
       const key = sc.primary;
       const bar = (t: TargetResult): Bar => ({ label: t.name, value: t.median[key]!, min: t.min[key]!, max: t.max[key]!, color: COLORS[t.name] ?? "#6b7280" });
-      const note = sc.comparisons
-        .slice(0, 2)
-        .map((c) => `${c.label.replace(", ", " ")} ${c.unit === "x" ? `${c.median.toFixed(2)}x` : `${c.median >= 0 ? "+" : ""}${c.median.toFixed(2)} ms`}`)
-        .join(", ");
+      const c = (label: string) => sc.comparisons.find((x) => x.label === label)?.median ?? NaN;
+      const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} ms`;
+      const note =
+        sc.id === 1
+          ? `${c("gateway / proxy").toFixed(2)}x proxy, ${c("gateway / direct").toFixed(2)}x direct`
+          : sc.id === 3
+            ? `${c("gateway / direct").toFixed(2)}x direct; peak RSS ${fmt(sc.extra.gatewayPeakMiB as number)} MiB`
+            : sc.id === 4
+              ? `gateway adds p50 ${signed(c("gateway - direct, p50"))}, p99 ${signed(c("gateway - direct, p99"))}`
+              : `${c("gateway / proxy").toFixed(2)}x proxy`;
       const p: Panel = { title: `${sc.id}. ${sc.title}`, unit: key === "rps" ? "req/s" : key === "wallMs" ? "ms per listing" : "p99 ms", bars: sc.targets.map(bar), note };
       if (sc.id === 1) {
         const proxy = sc.targets.find((t) => t.name === "proxy");
         if (proxy) p.line = { value: proxy.median.rps! * 0.5, label: "bar: 0.5 x proxy" };
       }
-      if (sc.id === 3) p.note = `${note}; gateway peak RSS ${fmt(sc.extra.gatewayPeakMiB as number)} MiB`;
       if (sc.id === 4) {
         const direct = sc.targets.find((t) => t.name === "direct");
         if (direct) p.line = { value: direct.median.p99! + 2, label: "bar: direct p99 + 2 ms" };
@@ -1060,14 +1143,19 @@ async function main(): Promise<void> {
 
   const cpuModel = cpus()[0]?.model ?? "unknown cpu";
   const settingsLine =
-    `${s.sessions} sessions, ${s.rounds} rounds of ${s.durationS} s (warm-up ${s.warmupS} s), ${s.connections} connections; ` +
-    `scenario 4 at ${s.rate} req/s over ${s.rateConnections} connection(s); gateway from ${s.mode === "dist" ? "dist/ (compiled)" : "src/ via tsx"}`;
+    `${s.sessions} sessions, ${s.rounds} rounds of ${s.durationS} s (warm-up ${s.warmupS}-${s.warmupMaxS} s and >= ${s.warmupRequests} requests per target), ${s.connections} connections; ` +
+    `scenario 4 at ${s.rate} req/s over ${s.rateConnections} connection(s); gateway from ${s.mode === "dist" ? "dist/ (compiled)" : "src/ via tsx"}` +
+    (s.gatewayNodeArgs.length ? ` with node ${s.gatewayNodeArgs.join(" ")}` : "");
   const machine = `node ${process.version}, ${cpus().length} x ${cpuModel}`;
+  const git = (args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8", timeout: 10_000 }).stdout?.trim() ?? "";
   const barList = suites.map(bars);
   const result = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,
+    // Read-only: which code was measured.
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    uncommittedChanges: git(["status", "--porcelain", "--", "src"]) !== "",
     settings: { ...s, scenarios: [...s.scenarios] },
     suites,
     bars: barList,
@@ -1075,13 +1163,13 @@ async function main(): Promise<void> {
   const outDir = join(ROOT, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, "latest.svg"), renderSvg("boundary-graphql benchmark", `${started.toISOString()} - ${machine} - ${settingsLine}`, chartRows(suites)));
+  writeFileSync(join(outDir, "latest.svg"), renderSvg("boundary-graphql benchmark", [`${started.toISOString()}, ${machine}`, settingsLine, othersLine(suites)], chartRows(suites)));
 
   console.log(`\n${settingsLine}\n${machine}\n`);
   console.log(table(suites));
   console.log(
-    "\nothers %: CPU that processes outside the benchmark used during each run, as % of all cores (median, max over rounds);" +
-      " above ~10% the machine was shared and the numbers are disturbed.",
+    "\nothers %: CPU that processes outside the benchmark used during each run; steal %: CPU the hypervisor gave to other" +
+      " machines; both as % of all cores (median, max over rounds). Above ~10% the numbers are disturbed.",
   );
   for (const su of suites) console.log(`load average at ${su.latencyMs} ms: ${su.loadavgBefore} before, ${su.loadavgAfter} after`);
   console.log("\nBars of the issue:");

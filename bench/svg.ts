@@ -53,9 +53,13 @@ function panel(p: Panel, x: number, y: number): string {
   out.push(`<rect width="${PANEL_W}" height="${PANEL_H}" rx="6" fill="#ffffff" stroke="#d1d5db"/>`);
   out.push(`<text x="10" y="20" font-size="13" font-weight="600">${esc(p.title)}</text>`);
   if (p.note) out.push(`<text x="10" y="38" font-size="11" fill="#374151">${esc(p.note)}</text>`);
-  const top = Math.max(1e-9, ...p.bars.map((b) => Math.max(b.max, b.value)), p.line?.value ?? 0) * 1.15;
+  // A bar far above the others (the controller read direct, next to two proxies) would flatten them:
+  // it is clipped at the top of the plot, with a break mark, and keeps its value label.
+  const highs = p.bars.map((b) => Math.max(b.max, b.value)).sort((a, b) => b - a);
+  const clipAt = highs.length > 1 && highs[0]! > 3 * highs[1]! ? highs[1]! * 1.6 : Infinity;
+  const top = Math.max(1e-9, ...highs.map((v) => Math.min(v, clipAt)), p.line?.value ?? 0) * 1.15;
   const h = PLOT_BOTTOM - PLOT_TOP;
-  const scale = (v: number) => PLOT_BOTTOM - (Math.max(0, v) / top) * h;
+  const scale = (v: number) => PLOT_BOTTOM - (Math.min(Math.max(0, v), clipAt) / top) * h;
   out.push(`<line x1="8" x2="${PANEL_W - 8}" y1="${PLOT_BOTTOM}" y2="${PLOT_BOTTOM}" stroke="#9ca3af"/>`);
   const slot = (PANEL_W - 20) / Math.max(1, p.bars.length);
   const bw = Math.min(46, slot * 0.6);
@@ -63,7 +67,10 @@ function panel(p: Panel, x: number, y: number): string {
     const cx = 10 + slot * (i + 0.5);
     const yv = scale(b.value);
     out.push(`<rect x="${(cx - bw / 2).toFixed(1)}" y="${yv.toFixed(1)}" width="${bw.toFixed(1)}" height="${(PLOT_BOTTOM - yv).toFixed(1)}" fill="${b.color}"/>`);
-    if (b.max > b.min) {
+    if (Math.max(b.max, b.value) > clipAt) {
+      const yb = (yv + 12).toFixed(1);
+      out.push(`<path d="M${(cx - bw / 2 - 3).toFixed(1)} ${yb} l${(bw / 2 + 3).toFixed(1)} -6 l${(bw / 2 + 3).toFixed(1)} 6" stroke="#ffffff" stroke-width="3" fill="none"/>`);
+    } else if (b.max > b.min) {
       const y1 = scale(b.max).toFixed(1);
       const y2 = scale(b.min).toFixed(1);
       out.push(`<line x1="${cx}" x2="${cx}" y1="${y1}" y2="${y2}" stroke="#111827" stroke-width="1.2"/>`);
@@ -84,17 +91,18 @@ function panel(p: Panel, x: number, y: number): string {
   return out.join("\n");
 }
 
-export function renderSvg(title: string, subtitle: string, rows: ChartRow[]): string {
-  const cols = Math.max(1, ...rows.map((r) => r.panels.length));
+export function renderSvg(title: string, subtitles: string[], rows: ChartRow[]): string {
+  const cols = Math.max(4, ...rows.map((r) => r.panels.length));
   const width = LEFT + cols * (PANEL_W + GAP) + GAP;
-  const height = 70 + rows.length * (PANEL_H + GAP) + GAP;
+  const head = 40 + subtitles.length * 16;
+  const height = head + rows.length * (PANEL_H + GAP) + GAP;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`);
   out.push(`<rect width="${width}" height="${height}" fill="#f9fafb"/>`);
   out.push(`<text x="${GAP}" y="28" font-size="17" font-weight="700">${esc(title)}</text>`);
-  out.push(`<text x="${GAP}" y="50" font-size="11.5" fill="#374151">${esc(subtitle)}</text>`);
+  subtitles.forEach((line, i) => out.push(`<text x="${GAP}" y="${50 + i * 16}" font-size="11.5" fill="#374151">${esc(line)}</text>`));
   rows.forEach((row, r) => {
-    const y = 70 + r * (PANEL_H + GAP);
+    const y = head + r * (PANEL_H + GAP);
     out.push(`<text x="${GAP}" y="${y + PANEL_H / 2}" font-size="13" font-weight="600">${esc(row.label)}</text>`);
     row.panels.forEach((p, c) => out.push(panel(p, LEFT + c * (PANEL_W + GAP), y)));
   });
