@@ -60,6 +60,7 @@ export function createMetrics(): GatewayMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
+  const upstreamChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const names = new Set<string>();
   const operationLabel = (name: string | undefined): string => {
     if (!name) return "anonymous";
@@ -72,8 +73,15 @@ export function createMetrics(): GatewayMetrics {
   return {
     registry,
     observeUpstream(call) {
-      upstream.inc({ endpoint: call.endpoint, status: String(call.status) });
-      upstreamDuration.observe({ endpoint: call.endpoint }, call.durationMs / 1000);
+      // Labelled children are looked up once per endpoint and status, not built per call.
+      const key = `${call.endpoint} ${call.status}`;
+      let children = upstreamChildren.get(key);
+      if (!children) {
+        children = { count: upstream.labels(call.endpoint, String(call.status)), duration: upstreamDuration.labels(call.endpoint) };
+        upstreamChildren.set(key, children);
+      }
+      children.count.inc();
+      children.duration.observe(call.durationMs / 1000);
     },
     observeBatch(loader, size) {
       batches.observe({ loader }, size);

@@ -171,10 +171,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     };
     // Every upstream call made for this request, retries included, ends by this deadline.
     const callScope = createCallScope(config.requestTimeoutMs);
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => makeContext(req.headers, callScope),
-    });
+    const response = await apollo
+      .executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => makeContext(req.headers, callScope),
+      })
+      .finally(callScope.end);
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
@@ -257,15 +259,26 @@ async function readBody(req: IncomingMessage, res: ServerResponse, limit: number
     tooLarge(req, res, limit);
     return null;
   }
+  // Plain listeners rather than `for await`: the async iterator costs a promise per chunk.
   const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      tooLarge(req, res, limit);
-      return null;
-    }
-    chunks.push(chunk as Buffer);
+  const size = await new Promise<number>((resolve, reject) => {
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        req.off("data", onData);
+        resolve(total);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(total));
+    req.once("error", reject);
+  });
+  if (size > limit) {
+    tooLarge(req, res, limit);
+    return null;
   }
   if (size === 0) return { value: undefined };
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();

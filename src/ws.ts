@@ -120,7 +120,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       const callScope = createCallScope(options.requestTimeoutMs);
       const client = options.contextDeps.client.withScope(callScope);
       const contextValue: LiveContext = { ...base, client, callScope, loaders: loadersFor(event, base.auth, client) };
-      return Promise.resolve(execute({ ...args, rootValue: event, contextValue }));
+      return Promise.resolve(execute({ ...args, rootValue: event, contextValue })).finally(callScope.end);
     };
     return mapEvents(source, run);
   }

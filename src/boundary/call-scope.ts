@@ -15,11 +15,14 @@ export interface CallScope {
   calls: number;
 }
 
-/** A scope whose calls must all end within `timeoutMs` (and when `parent` aborts, if given). */
-export function createCallScope(timeoutMs: number, parent?: AbortSignal): CallScope {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = parent ? AbortSignal.any([parent, deadline]) : deadline;
+/** A scope whose calls must all end within `timeoutMs` (and when `parent` aborts, if given). Call
+ * `end()` when the work is over: it clears the timer, so no timer outlives its request. */
+export function createCallScope(timeoutMs: number, parent?: AbortSignal): CallScope & { end(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("the request's deadline passed", "TimeoutError")), timeoutMs);
+  timer.unref();
+  const signal = parent ? AbortSignal.any([parent, controller.signal]) : controller.signal;
   // Every concurrent upstream call of the scope listens on this one signal: dozens is normal, not a leak.
   setMaxListeners(0, signal);
-  return { signal, deadline: Date.now() + timeoutMs, calls: 0 };
+  return { signal, deadline: Date.now() + timeoutMs, calls: 0, end: () => clearTimeout(timer) };
 }

@@ -139,7 +139,11 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     try {
       // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
       const scope = createCallScope(this.deps.pollTimeoutMs, this.abort.signal);
-      await this.poll(this.client.withScope(scope));
+      try {
+        await this.poll(this.client.withScope(scope));
+      } finally {
+        scope.end();
+      }
       this.failures = 0;
     } catch (err) {
       next = this.stopped ? undefined : this.failed(err);

@@ -42,18 +42,18 @@ export class SessionResolver {
   }
 
   @FieldResolver(() => Scope, { description: "The project the session belongs to." })
-  async scope(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Scope> {
-    // The scope info embedded in the session answers id/type/name/description/parent without a call.
-    return session.scopeInfo ?? toScope(await ctx.loaders.scope.load(session.scopeId));
+  scope(@Root() session: Session, @Ctx() ctx: GatewayContext): Scope | Promise<Scope> {
+    // The scope info embedded in the session answers id/type/name/description/parent without a call,
+    // and synchronously: a promise per listed session would put every item on graphql-js's slow path.
+    return session.scopeInfo ?? ctx.loaders.scope.load(session.scopeId).then(toScope);
   }
 
   @FieldResolver(() => [Connection], {
     description: "The session's connections, newest first. Listed sessions carry none, so selecting this on a list reads each session once.",
   })
-  async connections(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Connection[]> {
+  connections(@Root() session: Session, @Ctx() ctx: GatewayContext): Connection[] | Promise<Connection[]> {
     if (session.connectionList) return session.connectionList;
-    const full = await ctx.loaders.session.load(session.id);
-    return (full.connections ?? []).map(toConnection);
+    return ctx.loaders.session.load(session.id).then((full) => (full.connections ?? []).map(toConnection));
   }
 
   // The related resources below are read lazily, each through its own loader: one read per distinct id
@@ -65,39 +65,39 @@ export class SessionResolver {
     nullable: true,
     description: "The target the session was authorized for. Null when the target is gone, or, with its error, when it cannot be read.",
   })
-  async target(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Target | null> {
-    return session.targetId ? toTarget(await ctx.loaders.target.load(session.targetId)) : null;
+  target(@Root() session: Session, @Ctx() ctx: GatewayContext): Target | null | Promise<Target> {
+    return session.targetId ? ctx.loaders.target.load(session.targetId).then(toTarget) : null;
   }
 
   @FieldResolver(() => User, {
     nullable: true,
     description: "The user who owns the session. Null when the user is gone, or, with its error (often FORBIDDEN), when the caller may not read users.",
   })
-  async user(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<User | null> {
-    return session.userId ? toUser(await ctx.loaders.user.load(session.userId)) : null;
+  user(@Root() session: Session, @Ctx() ctx: GatewayContext): User | null | Promise<User> {
+    return session.userId ? ctx.loaders.user.load(session.userId).then(toUser) : null;
   }
 
   @FieldResolver(() => Host, {
     nullable: true,
     description: "The host the session connects to. Null for direct-address targets, or, with its error (often FORBIDDEN), when it cannot be read.",
   })
-  async host(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<Host | null> {
-    return session.hostId ? toHost(await ctx.loaders.host.load(session.hostId)) : null;
+  host(@Root() session: Session, @Ctx() ctx: GatewayContext): Host | null | Promise<Host> {
+    return session.hostId ? ctx.loaders.host.load(session.hostId).then(toHost) : null;
   }
 
   @FieldResolver(() => HostSet, {
     nullable: true,
     description: "The host set the host was picked from. Null for direct-address targets, or, with its error, when it cannot be read.",
   })
-  async hostSet(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<HostSet | null> {
-    return session.hostSetId ? toHostSet(await ctx.loaders.hostSet.load(session.hostSetId)) : null;
+  hostSet(@Root() session: Session, @Ctx() ctx: GatewayContext): HostSet | null | Promise<HostSet> {
+    return session.hostSetId ? ctx.loaders.hostSet.load(session.hostSetId).then(toHostSet) : null;
   }
 
   @FieldResolver(() => AuthToken, {
     nullable: true,
     description: "The auth token the session was authorized with (its metadata, never the secret). Null once the token is deleted, or, with its error, when it cannot be read.",
   })
-  async authToken(@Root() session: Session, @Ctx() ctx: GatewayContext): Promise<AuthToken | null> {
-    return session.authTokenId ? toAuthToken(await ctx.loaders.authToken.load(session.authTokenId)) : null;
+  authToken(@Root() session: Session, @Ctx() ctx: GatewayContext): AuthToken | null | Promise<AuthToken> {
+    return session.authTokenId ? ctx.loaders.authToken.load(session.authTokenId).then(toAuthToken) : null;
   }
 }

@@ -1,7 +1,7 @@
 import { GraphQLSafeInt } from "graphql-scalars";
 import { Field, Int, ObjectType } from "type-graphql";
 
-@ObjectType({ description: "One proxied TCP connection of a session, between a client and the session's endpoint." })
+@ObjectType({ simpleResolvers: true, description: "One proxied TCP connection of a session, between a client and the session's endpoint." })
 export class Connection {
   @Field(() => String, { nullable: true, description: "Address the client connected from." })
   clientTcpAddress?: string;

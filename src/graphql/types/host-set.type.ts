@@ -4,7 +4,7 @@ import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ implements: Node, description: "A Boundary host set: a group of hosts of one catalog that a target picks from." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary host set: a group of hosts of one catalog that a target picks from." })
 export class HostSet implements Node {
   @Field(() => ID, { description: "The host set's id (`hsst_…` static, `hsplg_…` plugin)." })
   id!: string;

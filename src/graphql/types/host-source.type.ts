@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 
-@ObjectType({ description: "A host set a target picks its hosts from, with the catalog it belongs to." })
+@ObjectType({ simpleResolvers: true, description: "A host set a target picks its hosts from, with the catalog it belongs to." })
 export class HostSource {
   @Field(() => ID, { description: "The host set's id (`hsst_…`, `hsplg_…`)." })
   id!: string;

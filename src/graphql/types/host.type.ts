@@ -4,7 +4,7 @@ import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ implements: Node, description: "A Boundary host: one machine of a host catalog that sessions connect to." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary host: one machine of a host catalog that sessions connect to." })
 export class Host implements Node {
   @Field(() => ID, { description: "The host's id (`hst_…` static, `hplg_…` plugin)." })
   id!: string;

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 
-@ObjectType({ description: "The host plugin behind a dynamic (plugin-based) host or host set, e.g. AWS or Azure." })
+@ObjectType({ simpleResolvers: true, description: "The host plugin behind a dynamic (plugin-based) host or host set, e.g. AWS or Azure." })
 export class PluginInfo {
   @Field(() => ID, { nullable: true, description: "The plugin's id (`pl_…`)." })
   id?: string;

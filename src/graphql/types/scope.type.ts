@@ -7,7 +7,7 @@ import { Node } from "./node.type.js";
  * parent) or from a full read of the scope; `complete` tells which. The full-read fields are resolved
  * by ScopeResolver, which loads the scope only when one of them is selected on an incomplete scope.
  */
-@ObjectType({ implements: Node, description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects." })
 export class Scope implements Node {
   @Field(() => ID, { description: "The scope's id: `global`, `o_…` (org) or `p_…` (project)." })
   id!: string;

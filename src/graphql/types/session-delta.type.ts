@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { Session } from "./session.type.js";
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "One event of `sessionsChanged`: the first is the whole listing (`items`, no `removedIds`); each later one holds only what changed since the previous event.",
 })

@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { ListResponseType } from "./enums.js";
 import { Session } from "./session.type.js";
 
-@ObjectType({ description: "A page of sessions, with what is needed to get the next page or, later, only what changed." })
+@ObjectType({ simpleResolvers: true, description: "A page of sessions, with what is needed to get the next page or, later, only what changed." })
 export class SessionPage {
   @Field(() => [Session], { description: "The sessions of this page: newest first for a listing, most recently updated first for a refresh." })
   items!: Session[];

@@ -6,7 +6,7 @@ import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 import { State } from "./state.type.js";
 
-@ObjectType({ implements: Node, description: "A Boundary session: one user's authorized access to one target, with its state history and connections." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary session: one user's authorized access to one target, with its state history and connections." })
 export class Session implements Node {
   @Field(() => ID, { description: "The session's id (`s_…`)." })
   id!: string;

@@ -5,7 +5,7 @@ import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 import { TargetAlias } from "./target-alias.type.js";
 
-@ObjectType({ implements: Node, description: "A Boundary target: something users connect to (a host set's hosts or a direct address) through a session." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary target: something users connect to (a host set's hosts or a direct address) through a session." })
 export class Target implements Node {
   @Field(() => ID, { description: "The target's id (`ttcp_…`; `tssh_…`/`trdp_…` on Enterprise)." })
   id!: string;

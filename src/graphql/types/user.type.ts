@@ -3,7 +3,7 @@ import { DateTimeScalar } from "../scalars.js";
 import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ implements: Node, description: "A Boundary user: a principal that owns accounts, auth tokens and sessions." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary user: a principal that owns accounts, auth tokens and sessions." })
 export class User implements Node {
   @Field(() => ID, { description: "The user's id (`u_…`; `u_anon`, `u_auth` and `u_recovery` are Boundary's built-in users)." })
   id!: string;
