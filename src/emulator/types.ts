@@ -5,6 +5,8 @@
  * under `src/emulator/` is private to the emulator.
  */
 
+import type { WireSession } from "../boundary/wire.js";
+
 /** Options of {@link startEmulator}. Every size knob has a default that suits the demo. */
 export interface EmulatorOptions {
   /** Port to listen on; 0 picks a free one. Default 0. */
@@ -102,8 +104,6 @@ export interface EmulatorClock {
   /** Move the clock forward; due state changes (canceling -> terminated) happen at once. */
   advance(ms: number): void;
 }
-
-import type { WireSession } from "../boundary/wire.js";
 
 export type {
   WireConnection,
