@@ -26,8 +26,6 @@ export interface Loaders {
   /** Whole session listings (list pages followed up to `limit`), by their parameters: a listing asked
    * for twice in one request (`User.sessions` on each session of that user) is walked once. */
   sessionList: DataLoader<SessionListingKey, SessionListing, string>;
-  /** The request's cap on in-flight upstream calls, shared by every loader above. */
-  limit: Limiter;
 }
 
 export interface SessionListingKey {
@@ -71,7 +69,6 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
       },
       { cacheKeyFn: listingCacheKey },
     ),
-    limit,
   };
 }
 
