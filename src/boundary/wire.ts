@@ -76,16 +76,21 @@ export interface WirePluginInfo {
   description?: string;
 }
 
-/** `GET /v1/targets/{id}`. `attributes` holds the type's settings (tcp: ports). */
-export interface WireTarget {
+/** The fields every editable resource carries (targets, users, hosts, host sets). */
+export interface WireResource {
   id: string;
-  scope_id?: string;
   scope?: WireScopeInfo;
   name?: string;
   description?: string;
   created_time?: string;
   updated_time?: string;
   version?: number;
+  authorized_actions?: string[];
+}
+
+/** `GET /v1/targets/{id}`. `attributes` holds the type's settings (tcp: ports). */
+export interface WireTarget extends WireResource {
+  scope_id?: string;
   type?: string;
   host_source_ids?: string[];
   host_sources?: { id?: string; host_catalog_id?: string }[];
@@ -99,39 +104,23 @@ export interface WireTarget {
   attributes?: { default_port?: number; default_client_port?: number };
   address?: string;
   aliases?: { id?: string; value?: string; scope_id?: string }[];
-  authorized_actions?: string[];
 }
 
 /** `GET /v1/users/{id}`. */
-export interface WireUser {
-  id: string;
+export interface WireUser extends WireResource {
   scope_id?: string;
-  scope?: WireScopeInfo;
-  name?: string;
-  description?: string;
-  created_time?: string;
-  updated_time?: string;
-  version?: number;
   account_ids?: string[];
   accounts?: { id?: string; scope_id?: string }[];
   login_name?: string;
   full_name?: string;
   email?: string;
   primary_account_id?: string;
-  authorized_actions?: string[];
 }
 
 /** `GET /v1/hosts/{id}`. No `scope_id`: `scope` is the project of its host catalog. */
-export interface WireHost {
-  id: string;
+export interface WireHost extends WireResource {
   host_catalog_id?: string;
-  scope?: WireScopeInfo;
   plugin?: WirePluginInfo;
-  name?: string;
-  description?: string;
-  created_time?: string;
-  updated_time?: string;
-  version?: number;
   type?: string;
   host_set_ids?: string[];
   /** Static hosts: `{ address }`. */
@@ -140,26 +129,17 @@ export interface WireHost {
   dns_names?: string[];
   external_id?: string;
   external_name?: string;
-  authorized_actions?: string[];
 }
 
 /** `GET /v1/host-sets/{id}`. No `scope_id`: `scope` is the project of its host catalog. */
-export interface WireHostSet {
-  id: string;
+export interface WireHostSet extends WireResource {
   host_catalog_id?: string;
-  scope?: WireScopeInfo;
   plugin?: WirePluginInfo;
-  name?: string;
-  description?: string;
-  created_time?: string;
-  updated_time?: string;
-  version?: number;
   type?: string;
   host_ids?: string[];
   preferred_endpoints?: string[];
   sync_interval_seconds?: number;
   attributes?: Record<string, unknown>;
-  authorized_actions?: string[];
 }
 
 /** `GET /v1/auth-tokens/{id}`. The `token` secret is only ever sent by the authenticate call. */
