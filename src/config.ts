@@ -60,6 +60,10 @@ export interface Config {
   readonly subscriptionDefaultIntervalMs: number;
   /** `MAX_POLLERS`: most live pollers (one per token and subscription arguments) in this process. Default 200. */
   readonly maxPollers: number;
+  /** `FAST_LANE`: serve plain POST queries and mutations whose document is already parsed, validated and
+   * within the limits on the gateway's own lean path (src/graphql/fast-lane.ts) instead of Apollo's
+   * request pipeline; the answers are the same. Default true; false sends everything through Apollo. */
+  readonly fastLane: boolean;
 }
 
 export interface QueryLimits {
@@ -197,6 +201,7 @@ export function loadConfig(env: Env): Config {
     subscriptionMinIntervalMs: int("SUBSCRIPTION_MIN_INTERVAL_MS", 500, 1, 3_600_000),
     subscriptionDefaultIntervalMs: int("SUBSCRIPTION_DEFAULT_INTERVAL_MS", 2_000, 1, 3_600_000),
     maxPollers: int("MAX_POLLERS", 200, 1, 100_000),
+    fastLane: bool("FAST_LANE", true),
   };
   if ((config.tls.clientCertPath === undefined) !== (config.tls.clientKeyPath === undefined)) {
     problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");

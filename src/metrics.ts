@@ -9,8 +9,11 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   observeUpstream(call: UpstreamCall): void;
   observeBatch(loader: string, size: number): void;
-  observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[]): void;
+  observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[], lane?: RequestLane): void;
 }
+
+/** Which path answered a request: the fast lane (src/graphql/fast-lane.ts) or Apollo Server's pipeline. */
+export type RequestLane = "fast" | "apollo";
 
 /** success: no errors; partial: some data and errors; error: errors and no root field with data. */
 export type RequestOutcome = "success" | "partial" | "error";
@@ -60,6 +63,13 @@ export function createMetrics(): GatewayMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
+  const lanes = new Counter({
+    name: "graphql_request_lane_total",
+    help: "GraphQL requests by the path that answered them: fast (the gateway's fast lane) or apollo (Apollo Server's pipeline).",
+    labelNames: ["lane"] as const,
+    registers: [registry],
+  });
+  const laneChildren = { fast: lanes.labels("fast"), apollo: lanes.labels("apollo") };
   const upstreamChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const names = new Set<string>();
   const operationLabel = (name: string | undefined): string => {
@@ -86,7 +96,8 @@ export function createMetrics(): GatewayMetrics {
     observeBatch(loader, size) {
       batches.observe({ loader }, size);
     },
-    observeRequest(operation, outcome, seconds, errorCodes) {
+    observeRequest(operation, outcome, seconds, errorCodes, lane = "apollo") {
+      laneChildren[lane].inc();
       const label = operationLabel(operation);
       requests.inc({ operation: label, outcome });
       duration.observe({ operation: label }, seconds);

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { graphql, printSchema, type GraphQLSchema } from "graphql";
+import { graphql, isInterfaceType, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { buildSubgraphFrom } from "./federation/subgraph.js";
 import { AuthTokenResolver } from "./graphql/resolvers/auth-token.resolver.js";
@@ -11,6 +11,7 @@ import { SessionResolver } from "./graphql/resolvers/session.resolver.js";
 import { SubscriptionResolver, noPubSub } from "./graphql/resolvers/subscription.resolver.js";
 import { TargetResolver } from "./graphql/resolvers/target.resolver.js";
 import { UserResolver } from "./graphql/resolvers/user.resolver.js";
+import { nodeTypeName } from "./graphql/types/node.type.js";
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -40,6 +41,10 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     if (mutation) mutation.description = "Changes made in Boundary, with the caller's token.";
     const subscription = schema.getSubscriptionType();
     if (subscription) subscription.description = "Live views polled from the Boundary controller with the caller's token, over WebSocket (graphql-ws) at /graphql.";
+    // TypeGraphQL wraps resolveType in an async function; graphql-jit (the fast lane) takes only a
+    // synchronous answer, and graphql-js is as happy with one. Same function, unwrapped.
+    const node = schema.getType("Node");
+    if (isInterfaceType(node)) node.resolveType = nodeTypeName;
     return schema;
   });
   return built;

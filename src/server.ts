@@ -18,9 +18,10 @@ import { readFile } from "node:fs/promises";
 import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
-import { createLimitsPlugin } from "./graphql/limits.js";
+import { createFastLane } from "./graphql/fast-lane.js";
+import { createLimitChecker, createLimitsPlugin } from "./graphql/limits.js";
 import { createMetrics } from "./metrics.js";
-import { createObservabilityPlugin } from "./observability.js";
+import { createObservabilityPlugin, createRequestObserver } from "./observability.js";
 import { createExplorer } from "./explorer/index.js";
 import { createContextFactory, type GatewayContext } from "./context.js";
 import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
@@ -74,6 +75,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
   const httpServer = createServer();
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
+  // Shared by Apollo's pipeline and the fast lane, so both refuse, format and count alike.
+  const checkLimits = createLimitChecker(config.limits, config.maxListItems);
+  const formatError = createErrorFormatter(logger);
+  const observe = createRequestObserver(logger, metrics);
+  const fastLane = config.fastLane ? createFastLane({ schema, checkLimits, formatError, observe }) : undefined;
+  // Cleared when stopping: from then on Apollo answers everything (and refuses new operations).
+  let accepting = true;
   const apollo = new ApolloServer<GatewayContext>({
     // One construction for both variants, so every plugin (query limits above all) applies to the subgraph too.
     schema,
@@ -81,7 +89,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Kept on: it is what stops a browser on another origin from sending simple (form/GET) requests.
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(logger),
+    formatError,
     // Apollo's default re-raises SIGTERM and drops in-flight requests; main.ts drains instead.
     stopOnTerminationSignals: false,
     logger: {
@@ -98,8 +106,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      createLimitsPlugin(config.limits, config.maxListItems),
-      createObservabilityPlugin(logger, metrics),
+      createLimitsPlugin(checkLimits),
+      createObservabilityPlugin(observe),
       config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -130,6 +138,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
   });
 
+  /** The fast lane's plan, or undefined for Apollo, which also answers whatever the planning trips on. */
+  function planFast(req: IncomingMessage, body: unknown) {
+    if (!fastLane) return undefined;
+    try {
+      return fastLane.plan(req.method, req.headers.accept, body);
+    } catch (err) {
+      logger.warn({ err }, "fast lane could not plan a request; Apollo answers it");
+      return undefined;
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.invalid");
     if (url.pathname === "/healthz") {
@@ -159,6 +178,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const body = await readBody(req, res, config.maxBodyBytes);
     if (body === null) return;
 
+    const plan = accepting ? planFast(req, body.value) : undefined;
+    if (plan) {
+      const started = performance.now();
+      const callScope = createCallScope(config.requestTimeoutMs);
+      try {
+        const answer = await fastLane!.run(plan, makeContext(req.headers, callScope), started);
+        answer.headers["content-length"] = String(Buffer.byteLength(answer.body));
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+      } finally {
+        callScope.end();
+      }
+      return;
+    }
+
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -180,6 +214,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
+      // A length rather than chunked encoding: head and body leave in one write.
+      res.setHeader("content-length", Buffer.byteLength(response.body.string));
       res.end(response.body.string);
       return;
     }
@@ -203,6 +239,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     url,
     stop() {
       stopping ??= (async () => {
+        accepting = false;
         // Open sockets would hold the HTTP drain below: close them (and stop every poller) first.
         await subscriptions.close();
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.

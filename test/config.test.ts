@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       subscriptionMinIntervalMs: 500,
       subscriptionDefaultIntervalMs: 2_000,
       maxPollers: 200,
+      fastLane: true,
       requestTimeoutMs: 20_000,
       upstreamConnectTimeoutMs: 3_000,
       upstreamRetries: 2,

@@ -10,6 +10,7 @@ import { createResolversMap } from "type-graphql";
 import { resourceKindOf } from "../boundary/client.js";
 import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
+import { settleItems } from "../graphql/settle.js";
 import { loadNode } from "../graphql/resolvers/node.resolver.js";
 import { NODE_TYPE_NAMES } from "../graphql/types/node.type.js";
 
@@ -87,6 +88,7 @@ function guardEntities(schema: GraphQLSchema): void {
         );
       }
     });
-    return resolve(source, args, context, info);
+    // Each representation's read settled at its own index (see settleItems).
+    return Promise.resolve(resolve(source, args, context, info)).then((items: unknown) => (Array.isArray(items) ? settleItems(items) : items));
   };
 }

@@ -159,26 +159,44 @@ export function checkLimits(
   return undefined;
 }
 
-export function createLimitsPlugin<TContext extends object>(limits: QueryLimits, maxListItems: number): ApolloServerPlugin<TContext> {
+/** Whether an operation may run: the refusal, or null. Verdicts are cached per parsed document. */
+export type LimitChecker = (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+) => GraphQLError | null;
+
+/**
+ * The verdict cache shared by Apollo's pipeline (the plugin below) and the fast lane (src/graphql/
+ * fast-lane.ts). A parsed-document cache hands the same DocumentNode for the same query text, so the
+ * verdict is kept per document and operation, and per variables for operations that have any.
+ */
+export function createLimitChecker(limits: QueryLimits, maxListItems: number): LimitChecker {
   const estimator = createCostEstimator(maxListItems);
-  // Apollo hands the same DocumentNode for the same query text (its parsed-document cache), so the
-  // verdict is kept per document and operation, and per variables for operations that have any.
   const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+  return (schema, document, operation, variables) => {
+    const key = `${operation.name?.value ?? ""}\u0000${operation.variableDefinitions?.length ? JSON.stringify(variables ?? {}) : ""}`;
+    let perDocument = verdicts.get(document);
+    if (!perDocument) verdicts.set(document, (perDocument = new Map()));
+    let refusal = perDocument.get(key);
+    if (refusal === undefined) {
+      refusal = checkLimits(schema, document, operation, variables, limits, estimator) ?? null;
+      // Bounded: one document seen with ever-new variables must not grow without end.
+      if (perDocument.size >= 64) perDocument.clear();
+      perDocument.set(key, refusal);
+    }
+    return refusal;
+  };
+}
+
+export function createLimitsPlugin<TContext extends object>(check: LimitChecker): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const key = `${operation.name?.value ?? ""}\u0000${operation.variableDefinitions?.length ? JSON.stringify(request.variables ?? {}) : ""}`;
-          let perDocument = verdicts.get(document);
-          if (!perDocument) verdicts.set(document, (perDocument = new Map()));
-          let refusal = perDocument.get(key);
-          if (refusal === undefined) {
-            refusal = checkLimits(schema, document, operation, request.variables, limits, estimator) ?? null;
-            // Bounded: one document seen with ever-new variables must not grow without end.
-            if (perDocument.size >= 64) perDocument.clear();
-            perDocument.set(key, refusal);
-          }
+          const refusal = check(schema, document, operation, request.variables);
           // A fresh error each time: Apollo's pipeline may annotate the one it is given.
           if (refusal) throw new GraphQLError(refusal.message, { nodes: refusal.nodes, extensions: refusal.extensions });
         },

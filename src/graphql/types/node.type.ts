@@ -12,6 +12,12 @@ export const NODE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = {
   authToken: "AuthToken",
 };
 
+/** The concrete type of a resource value, from its id's prefix (undefined when it names none). */
+export function nodeTypeName(value: { id?: unknown }): string | undefined {
+  const kind = typeof value.id === "string" ? resourceKindOf(value.id) : undefined;
+  return kind === undefined ? undefined : NODE_TYPE_NAMES[kind];
+}
+
 /**
  * Every resource the gateway reads by id. Values are plain objects from the mappers, not class
  * instances, so the concrete type comes from the id's prefix, as it does for `node(id)`.
@@ -19,10 +25,7 @@ export const NODE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = {
 @InterfaceType({
   description:
     "Anything with a Boundary id. Boundary's ids are unique across resource types and their prefix names the type (`s_` session, `p_` project, `ttcp_` target, …), so `node(id)` can fetch any of them.",
-  resolveType: (value: { id?: unknown }) => {
-    const kind = typeof value.id === "string" ? resourceKindOf(value.id) : undefined;
-    return kind === undefined ? undefined : NODE_TYPE_NAMES[kind];
-  },
+  resolveType: nodeTypeName,
 })
 export abstract class Node {
   @Field(() => ID, { description: "The resource's Boundary id; its prefix names its type." })
