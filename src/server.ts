@@ -184,9 +184,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       const callScope = createCallScope(config.requestTimeoutMs);
       try {
         const answer = await fastLane!.run(plan, makeContext(req.headers, callScope), started);
-        answer.headers["content-length"] = String(Buffer.byteLength(answer.body));
+        // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB).
+        const bytes = Buffer.from(answer.body);
+        answer.headers["content-length"] = String(bytes.length);
         res.writeHead(answer.status, answer.headers);
-        res.end(answer.body);
+        res.end(bytes);
       } finally {
         callScope.end();
       }

@@ -64,7 +64,17 @@ export interface ListSessionsParams {
 
 export interface BoundaryClient {
   getSession(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireSession>;
-  listSessions(params: ListSessionsParams, auth: string | undefined, signal?: AbortSignal): Promise<WireListResponse<WireSession>>;
+  /** One list page. `peek`, when given, sees the raw body of the answer before it is parsed (a walker
+   * reads the next page's token from it to ask for that page while this one is parsed). When it
+   * answers true (it asked for something), parsing waits one turn of the event loop so that request
+   * leaves first: undici writes a request on a reused keep-alive socket only after a check of the
+   * socket in the loop's check phase. */
+  listSessions(
+    params: ListSessionsParams,
+    auth: string | undefined,
+    signal?: AbortSignal,
+    peek?: (body: string) => boolean,
+  ): Promise<WireListResponse<WireSession>>;
   cancelSession(id: string, version: number, auth: string | undefined, signal?: AbortSignal): Promise<WireSession>;
   getScope(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireScope>;
   getTarget(id: string, auth: string | undefined, signal?: AbortSignal): Promise<WireTarget>;
@@ -188,12 +198,13 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     body: unknown,
     signal: AbortSignal | undefined,
     scope: CallScope | undefined,
+    peek?: (body: string) => boolean,
   ): Promise<T> {
     const outer = signal && scope?.signal ? AbortSignal.any([signal, scope.signal]) : (signal ?? scope?.signal);
     const attempts = method === "GET" ? retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await attemptOnce<T>(method, endpoint, path, auth, body, outer, scope);
+        return await attemptOnce<T>(method, endpoint, path, auth, body, outer, scope, peek);
       } catch (err) {
         const failure = err as BoundaryError;
         const wait = attempt < attempts ? retryDelay(failure, attempt) : undefined;
@@ -226,6 +237,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     body: unknown,
     outer: AbortSignal | undefined,
     scope: CallScope | undefined,
+    peek?: (body: string) => boolean,
   ): Promise<T> {
     const started = performance.now();
     let status = 0;
@@ -252,6 +264,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (status >= 400) {
         throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint);
       }
+      if (peek?.(text) === true) await new Promise((resolve) => setImmediate(resolve));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -293,7 +306,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       checkSessionId(id);
       return read(scope, "sessions", id, auth, signal);
     },
-    listSessions(p, auth, signal) {
+    listSessions(p, auth, signal, peek) {
       checkScopeId(p.scopeId);
       if (p.listToken !== undefined) checkListToken(p.listToken);
       const q = new URLSearchParams({ scope_id: p.scopeId });
@@ -302,7 +315,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.includeTerminated) q.set("include_terminated", "true");
       if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
-      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope);
+      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek);
     },
     cancelSession(id, version, auth, signal) {
       checkSessionId(id);

@@ -52,8 +52,9 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
       options.onBatch?.(name, ids.length);
       return readEach(ids, (id) => limit(() => read(id)), concurrency);
     });
-  // Each list page takes a slot; a listing's pages follow one another, so it holds at most one.
-  const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s) => limit(() => client.listSessions(p, a, s)) };
+  // Each list page takes a slot; a listing holds at most two (the page being parsed and the next one,
+  // asked for meanwhile).
+  const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s, k) => limit(() => client.listSessions(p, a, s, k)) };
   return {
     scope: loader("scope", (id) => client.getScope(id, auth)),
     session: loader("session", (id) => client.getSession(id, auth)),
