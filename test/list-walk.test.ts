@@ -72,6 +72,13 @@ describe("listSessions on the emulator", () => {
     expect(listing.items).toHaveLength(Math.min(limit, 47));
     expect(listing.responseType).toBe(limit >= 47 ? "complete" : "delta");
   });
+
+  it("keeps what `keep` makes of each item, merged by the wire id", async () => {
+    const listing = await listSessions(client, GLOBAL, 25, auth, (s) => `${s.id}@${s.version}`);
+    const reference = await listSessions(client, GLOBAL, 25, auth);
+    expect(listing.items).toEqual(reference.items.map((s) => `${s.id}@${s.version}`));
+    expect(listing.items).toHaveLength(25);
+  });
 });
 
 /** A controller that answers list pages from a script, keyed by list token ("" for the first page). */

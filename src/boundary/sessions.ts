@@ -6,8 +6,9 @@ import type { BoundaryClient, ListSessionsParams } from "./client.js";
 import { BoundaryApiError, BoundaryInputError, BoundaryVersionConflictError } from "./errors.js";
 import type { WireListResponse, WireSession } from "./wire.js";
 
-export interface SessionListing {
-  items: WireSession[];
+export interface SessionListing<T = WireSession> {
+  /** The sessions, as `keep` made them of the wire items. */
+  items: T[];
   /** Token to go on from: the next page's when `hasNextPage`, else the start of a refresh. */
   listToken: string | undefined;
   responseType: "complete" | "delta";
@@ -30,14 +31,18 @@ export interface SessionListing {
  * (what the sequential walk would then ask for); once the page is parsed the guess is checked, and a
  * wrong one (a short page, ids seen before, a misread tail) is abandoned and the right page asked for.
  * So the calls are the sequential walk's, plus one only where the guess failed.
+ *
+ * `keep` turns each wire item into what the listing holds, page by page: the parsed page then dies
+ * young instead of living, with everything it holds, until the last page is in.
  */
-export async function listSessions(
+export async function listSessions<T = WireSession>(
   client: BoundaryClient,
   params: Omit<ListSessionsParams, "pageSize">,
   limit: number,
   auth: string | undefined,
-): Promise<SessionListing> {
-  const byId = new Map<string, WireSession>();
+  keep: (item: WireSession) => T = (item) => item as T,
+): Promise<SessionListing<T>> {
+  const byId = new Map<string, T>();
   const removed = new Set<string>();
   let estItemCount: number | undefined;
   /** Pages merged so far, and the item count of the last of them. */
@@ -66,7 +71,7 @@ export async function listSessions(
     let token = params.listToken;
     let page = await ask(1, token, limit);
     for (;;) {
-      for (const item of page.items ?? []) byId.set(item.id, item);
+      for (const item of page.items ?? []) byId.set(item.id, keep(item));
       for (const id of page.removed_ids ?? []) removed.add(id);
       if (merged === 0) estItemCount = page.est_item_count;
       merged++;

@@ -111,9 +111,12 @@ export function toSession(s: WireSession, withConnections: boolean): Session {
   };
 }
 
-export function toSessionPage(listing: SessionListing): SessionPage {
+/** A session from a listing (no connections). */
+export const listed = (s: WireSession): Session => toSession(s, false);
+
+export function toSessionPage(listing: SessionListing<Session>): SessionPage {
   return {
-    items: listing.items.map((s) => toSession(s, false)),
+    items: listing.items,
     listToken: listing.listToken,
     responseType: listing.responseType === "delta" ? ListResponseType.DELTA : ListResponseType.COMPLETE,
     hasNextPage: listing.responseType === "delta",

@@ -6,6 +6,8 @@
 import DataLoader from "dataloader";
 import type { BoundaryClient, ListSessionsParams } from "../boundary/client.js";
 import { listSessions, type SessionListing } from "../boundary/sessions.js";
+import { listed } from "../graphql/mappers.js";
+import type { Session } from "../graphql/types/session.type.js";
 import type { WireAuthToken, WireHost, WireHostSet, WireScope, WireSession, WireTarget, WireUser } from "../boundary/wire.js";
 
 export interface Loaders {
@@ -25,7 +27,8 @@ export interface Loaders {
   authToken: DataLoader<string, WireAuthToken>;
   /** Whole session listings (list pages followed up to `limit`), by their parameters: a listing asked
    * for twice in one request (`User.sessions` on each session of that user) is walked once. */
-  sessionList: DataLoader<SessionListingKey, SessionListing, string>;
+  /** Listings with their items already mapped (page by page, see `listSessions`). */
+  sessionList: DataLoader<SessionListingKey, SessionListing<Session>, string>;
 }
 
 export interface SessionListingKey {
@@ -63,10 +66,10 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
     host: loader("host", (id) => client.getHost(id, auth)),
     hostSet: loader("hostSet", (id) => client.getHostSet(id, auth)),
     authToken: loader("authToken", (id) => client.getAuthToken(id, auth)),
-    sessionList: new DataLoader<SessionListingKey, SessionListing, string>(
+    sessionList: new DataLoader<SessionListingKey, SessionListing<Session>, string>(
       (keys) => {
         options.onBatch?.("sessionList", keys.length);
-        return readEach(keys, (k) => listSessions(limitedClient, k.params, k.limit, auth), concurrency);
+        return readEach(keys, (k) => listSessions(limitedClient, k.params, k.limit, auth, listed), concurrency);
       },
       { cacheKeyFn: listingCacheKey },
     ),
