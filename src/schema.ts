@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { graphql, isInterfaceType, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { buildSubgraphFrom } from "./federation/subgraph.js";
+import { callFieldResolversDirectly } from "./graphql/direct-resolvers.js";
 import { AuthTokenResolver } from "./graphql/resolvers/auth-token.resolver.js";
 import { HostSetResolver } from "./graphql/resolvers/host-set.resolver.js";
 import { HostResolver } from "./graphql/resolvers/host.resolver.js";
@@ -15,20 +16,23 @@ import { nodeTypeName } from "./graphql/types/node.type.js";
 
 let built: Promise<GraphQLSchema> | undefined;
 
+/** The resolver classes of the gateway schema. */
+export const RESOLVERS = [
+  SessionResolver,
+  ScopeResolver,
+  NodeResolver,
+  TargetResolver,
+  UserResolver,
+  HostResolver,
+  HostSetResolver,
+  AuthTokenResolver,
+  SubscriptionResolver,
+] as const;
+
 /** The gateway's schema, built once per process from the TypeGraphQL classes. */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [
-      SessionResolver,
-      ScopeResolver,
-      NodeResolver,
-      TargetResolver,
-      UserResolver,
-      HostResolver,
-      HostSetResolver,
-      AuthTokenResolver,
-      SubscriptionResolver,
-    ],
+    resolvers: RESOLVERS,
     // Required once a @Subscription exists; ours are fed by pollers (src/live), never by topics.
     pubSub: noPubSub,
     // Arguments are checked where they are used (ids, `first`); class-validator is not a dependency.
@@ -45,6 +49,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     // synchronous answer, and graphql-js is as happy with one. Same function, unwrapped.
     const node = schema.getType("Node");
     if (isInterfaceType(node)) node.resolveType = nodeTypeName;
+    // Neighbours and scopes of every listed item: no TypeGraphQL wrapper per call (see the module).
+    callFieldResolversDirectly(schema, RESOLVERS);
     return schema;
   });
   return built;

@@ -3,7 +3,7 @@ import { resourceKindOf } from "../../boundary/client.js";
 import type { GatewayContext } from "../../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { settleItems } from "../settle.js";
-import { toAuthToken, toHost, toHostSet, toScope, toSession, toTarget, toUser } from "../mappers.js";
+import { toSession } from "../mappers.js";
 import { Node } from "../types/node.type.js";
 
 /** Most ids one `nodes` field takes: each distinct id is one upstream read. */
@@ -19,17 +19,17 @@ export async function loadNode(id: string, ctx: GatewayContext, field: string): 
     case "session":
       return toSession(await ctx.loaders.session.load(id), true);
     case "scope":
-      return toScope(await ctx.loaders.scope.load(id));
+      return ctx.loaders.scope.load(id);
     case "target":
-      return toTarget(await ctx.loaders.target.load(id));
+      return ctx.loaders.target.load(id);
     case "user":
-      return toUser(await ctx.loaders.user.load(id));
+      return ctx.loaders.user.load(id);
     case "host":
-      return toHost(await ctx.loaders.host.load(id));
+      return ctx.loaders.host.load(id);
     case "hostSet":
-      return toHostSet(await ctx.loaders.hostSet.load(id));
+      return ctx.loaders.hostSet.load(id);
     case "authToken":
-      return toAuthToken(await ctx.loaders.authToken.load(id));
+      return ctx.loaders.authToken.load(id);
     case undefined: {
       const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
       throw gatewayError(

@@ -1,6 +1,5 @@
 import { BoundaryProtocolError } from "../../boundary/errors.js";
 import type { GatewayContext } from "../../context.js";
-import { toScope } from "../mappers.js";
 import type { Scope } from "../types/scope.type.js";
 
 /**
@@ -10,6 +9,6 @@ import type { Scope } from "../types/scope.type.js";
  */
 export async function owningScope(owner: { scopeInfo?: Scope; scopeId?: string }, endpoint: string, ctx: GatewayContext): Promise<Scope> {
   if (owner.scopeInfo) return owner.scopeInfo;
-  if (owner.scopeId) return toScope(await ctx.loaders.scope.load(owner.scopeId));
+  if (owner.scopeId) return ctx.loaders.scope.load(owner.scopeId);
   throw new BoundaryProtocolError(endpoint, "the resource names no scope");
 }

@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import type { GatewayContext } from "../../context.js";
-import { toScope } from "../mappers.js";
 import { DateTimeScalar } from "../scalars.js";
 import { ScopeSessionsArgs } from "../args/scope-sessions.args.js";
 import { Scope } from "../types/scope.type.js";
@@ -9,20 +8,20 @@ import { sessionPage } from "./session-listing.js";
 
 /** A scope as read in full: itself when it already is, otherwise one (batched, cached) read. */
 async function complete(scope: Scope, ctx: GatewayContext): Promise<Scope> {
-  return scope.complete ? scope : toScope(await ctx.loaders.scope.load(scope.id));
+  return scope.complete ? scope : ctx.loaders.scope.load(scope.id);
 }
 
 @Resolver(() => Scope)
 export class ScopeResolver {
   @Query(() => Scope, { nullable: true, description: "One scope by id: `global`, `o_…` or `p_…`." })
   async scope(@Arg("id", () => ID, { description: "The scope's id." }) id: string, @Ctx() ctx: GatewayContext): Promise<Scope> {
-    return toScope(await ctx.loaders.scope.load(id));
+    return ctx.loaders.scope.load(id);
   }
 
   @FieldResolver(() => Scope, { nullable: true, description: "The parent scope (an org's is global, a project's is its org); null for global." })
   async parent(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<Scope | null> {
     if (scope.parentScopeId === undefined) return null;
-    return toScope(await ctx.loaders.scope.load(scope.parentScopeId));
+    return ctx.loaders.scope.load(scope.parentScopeId);
   }
 
   @FieldResolver(() => SessionPage, {

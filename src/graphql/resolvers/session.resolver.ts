@@ -3,7 +3,7 @@ import { cancelSession } from "../../boundary/sessions.js";
 import type { GatewayContext } from "../../context.js";
 import { CancelSessionArgs } from "../args/cancel-session.args.js";
 import { SessionsArgs } from "../args/sessions.args.js";
-import { toAuthToken, toConnection, toHost, toHostSet, toScope, toSession, toTarget, toUser } from "../mappers.js";
+import { toConnection, toSession } from "../mappers.js";
 import { AuthToken } from "../types/auth-token.type.js";
 import { Connection } from "../types/connection.type.js";
 import { HostSet } from "../types/host-set.type.js";
@@ -45,7 +45,7 @@ export class SessionResolver {
   scope(@Root() session: Session, @Ctx() ctx: GatewayContext): Scope | Promise<Scope> {
     // The scope info embedded in the session answers id/type/name/description/parent without a call,
     // and synchronously: a promise per listed session would put every item on graphql-js's slow path.
-    return session.scopeInfo ?? ctx.loaders.scope.load(session.scopeId).then(toScope);
+    return session.scopeInfo ?? ctx.loaders.scope.load(session.scopeId);
   }
 
   @FieldResolver(() => [Connection], {
@@ -66,7 +66,7 @@ export class SessionResolver {
     description: "The target the session was authorized for. Null when the target is gone, or, with its error, when it cannot be read.",
   })
   target(@Root() session: Session, @Ctx() ctx: GatewayContext): Target | null | Promise<Target> {
-    return session.targetId ? ctx.loaders.target.load(session.targetId).then(toTarget) : null;
+    return session.targetId ? ctx.loaders.target.load(session.targetId) : null;
   }
 
   @FieldResolver(() => User, {
@@ -74,7 +74,7 @@ export class SessionResolver {
     description: "The user who owns the session. Null when the user is gone, or, with its error (often FORBIDDEN), when the caller may not read users.",
   })
   user(@Root() session: Session, @Ctx() ctx: GatewayContext): User | null | Promise<User> {
-    return session.userId ? ctx.loaders.user.load(session.userId).then(toUser) : null;
+    return session.userId ? ctx.loaders.user.load(session.userId) : null;
   }
 
   @FieldResolver(() => Host, {
@@ -82,7 +82,7 @@ export class SessionResolver {
     description: "The host the session connects to. Null for direct-address targets, or, with its error (often FORBIDDEN), when it cannot be read.",
   })
   host(@Root() session: Session, @Ctx() ctx: GatewayContext): Host | null | Promise<Host> {
-    return session.hostId ? ctx.loaders.host.load(session.hostId).then(toHost) : null;
+    return session.hostId ? ctx.loaders.host.load(session.hostId) : null;
   }
 
   @FieldResolver(() => HostSet, {
@@ -90,7 +90,7 @@ export class SessionResolver {
     description: "The host set the host was picked from. Null for direct-address targets, or, with its error, when it cannot be read.",
   })
   hostSet(@Root() session: Session, @Ctx() ctx: GatewayContext): HostSet | null | Promise<HostSet> {
-    return session.hostSetId ? ctx.loaders.hostSet.load(session.hostSetId).then(toHostSet) : null;
+    return session.hostSetId ? ctx.loaders.hostSet.load(session.hostSetId) : null;
   }
 
   @FieldResolver(() => AuthToken, {
@@ -98,6 +98,6 @@ export class SessionResolver {
     description: "The auth token the session was authorized with (its metadata, never the secret). Null once the token is deleted, or, with its error, when it cannot be read.",
   })
   authToken(@Root() session: Session, @Ctx() ctx: GatewayContext): AuthToken | null | Promise<AuthToken> {
-    return session.authTokenId ? ctx.loaders.authToken.load(session.authTokenId).then(toAuthToken) : null;
+    return session.authTokenId ? ctx.loaders.authToken.load(session.authTokenId) : null;
   }
 }
