@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getIntrospectionQuery } from "graphql";
+import { buildSchema, getIntrospectionQuery, getOperationAST, parse } from "graphql";
+import { createLimitChecker, verdictVariables } from "../src/graphql/limits.js";
 import { startStack, type Stack } from "./helpers/harness.js";
 
 let stack: Stack;
@@ -99,5 +100,35 @@ describe("batched requests when enabled", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual([{ data: { __typename: "Query" } }, { data: { t: "Query" } }]);
+  });
+});
+
+describe("the verdict cache", () => {
+  it("keys verdicts on the variables that can change them, and only those", () => {
+    const doc = parse(`
+      query Q($n: Int, $ids: [ID!]!, $one: ID!, $f: Boolean!, $id: ID!, $filter: String, $m: Int) {
+        sessions(first: $n, filter: $filter) { items { id scope @include(if: $f) { name } } }
+        nodes(ids: $ids) { id }
+        listed: nodes(ids: [$one, "s_1234567890"]) { id }
+        session(id: $id) { ...F }
+      }
+      fragment F on Session { user { sessions(first: $m) { items { id } } } }`);
+    expect(Object.fromEntries(verdictVariables(doc))).toEqual({ n: "value", ids: "length", f: "value", m: "value", one: "value" });
+  });
+
+  it("serves one verdict for every id, and a new one for every count", () => {
+    const schema = buildSchema(`type Query { session(id: ID!): Session, sessions(first: Int, after: String): [Session] } type Session { id: ID, connections: [Int] }`);
+    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000);
+    const doc = parse(`query($id: ID!, $n: Int, $after: String) { session(id: $id) { id } sessions(first: $n, after: $after) { connections } }`);
+    const op = getOperationAST(doc)!;
+    // Refused for its cost (no first: 10,000 items, a read each); the same refusal object means the verdict was reused.
+    const a = check(schema, doc, op, { id: "s_1111111111", after: "tok1" });
+    expect(a?.extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", limit: "estimated cost" });
+    expect(check(schema, doc, op, { id: "s_2222222222", after: "tok2" })).toBe(a);
+    expect(check(schema, doc, op, { id: "s_3333333333", n: 5 })).toBeNull();
+    expect(check(schema, doc, op, { id: "s_4444444444", n: 500 })).not.toBe(a);
+    // A value that does not coerce is refused however the cache stands.
+    expect(check(schema, doc, op, { id: { not: "an id" }, after: "tok1" })?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(check(schema, doc, op, { id: "s_1111111111", after: "tok1" })).toBe(a);
   });
 });

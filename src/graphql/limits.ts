@@ -8,11 +8,13 @@ import {
   GraphQLError,
   Kind,
   getVariableValues,
+  visit,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { QueryLimits } from "../config.js";
@@ -113,6 +115,11 @@ export function measureOperation(operation: OperationDefinitionNode, document: D
   return { depth, aliases, rootFields: roots.size };
 }
 
+/** A variable value that does not coerce, refused as execution would refuse it. */
+function coercionRefusal(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+}
+
 function refuse(limit: string, max: number, actual: number, advice: string): GraphQLError {
   return new GraphQLError(`Query refused: its ${limit} is ${actual}, above the limit of ${max}. ${advice}`, {
     extensions: { code: GatewayErrorCode.QUERY_TOO_COMPLEX, limit, max, actual, http: { status: 400 } },
@@ -135,12 +142,7 @@ export function checkLimits(
   // Cost depends on variables (`first: $n`), so they are coerced here, as execution would: a value
   // that does not coerce is refused now with the error execution would give.
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
-  if (coerced.errors) {
-    return new GraphQLError(coerced.errors[0]!.message, {
-      nodes: coerced.errors[0]!.nodes,
-      extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
-    });
-  }
+  if (coerced.errors) return coercionRefusal(coerced.errors[0]!);
   const cost = getComplexity({
     schema,
     query: document,
@@ -167,24 +169,74 @@ export type LimitChecker = (
   variables: Record<string, unknown> | undefined,
 ) => GraphQLError | null;
 
+/** How a variable can change an operation's verdict: by its value, or only by its length (a list of ids). */
+type Influence = "value" | "length";
+
+/** Arguments whose variables the cost estimator reads: how many items, how many ids. */
+const COUNTED_ARGS: Readonly<Record<string, Influence>> = { first: "value", ids: "length", representations: "length" };
+
+/**
+ * The variables a verdict depends on, and how. Depth, aliases and root fields never depend on
+ * variables; the cost depends only on `first`, on the length of `ids` and `representations`, and on
+ * directive conditions (`@include`/`@skip`, which the cost walk honours). Any other variable (an id, a
+ * filter, a token) leaves the verdict as it is, so one verdict serves every request of an operation
+ * that differs only there: a console reading session after session costs one cost walk, not one per id.
+ * Arguments are matched by name on every field and fragment of the document, which can only add
+ * variables (a superset is safe: it just keys the cache more finely).
+ */
+export function verdictVariables(document: DocumentNode): ReadonlyMap<string, Influence> {
+  const found = new Map<string, Influence>();
+  const add = (name: string, how: Influence) => {
+    if (found.get(name) !== "value") found.set(name, how);
+  };
+  const variablesIn = (node: ValueNode, how: Influence) => {
+    visit(node, { Variable: (v) => add(v.name.value, how) });
+  };
+  visit(document, {
+    Field(field) {
+      for (const arg of field.arguments ?? []) {
+        const how = COUNTED_ARGS[arg.name.value];
+        if (how === undefined) continue;
+        // A list written out item by item has its length in the query; only a whole-list variable varies it.
+        if (how === "length" && arg.value.kind !== Kind.VARIABLE) variablesIn(arg.value, "value");
+        else variablesIn(arg.value, how);
+      }
+    },
+    Directive(directive) {
+      for (const arg of directive.arguments ?? []) variablesIn(arg.value, "value");
+    },
+  });
+  return found;
+}
+
 /**
  * The verdict cache shared by Apollo's pipeline (the plugin below) and the fast lane (src/graphql/
  * fast-lane.ts). A parsed-document cache hands the same DocumentNode for the same query text, so the
- * verdict is kept per document and operation, and per variables for operations that have any.
+ * verdict is kept per document and operation, and per value of the variables it depends on
+ * (`verdictVariables`). Variables are still coerced on every request, so a value that does not coerce
+ * is refused as before, whatever was cached.
  */
 export function createLimitChecker(limits: QueryLimits, maxListItems: number): LimitChecker {
   const estimator = createCostEstimator(maxListItems);
-  const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+  const verdicts = new WeakMap<DocumentNode, { relevant: ReadonlyMap<string, Influence>; byKey: Map<string, GraphQLError | null> }>();
   return (schema, document, operation, variables) => {
-    const key = `${operation.name?.value ?? ""}\u0000${operation.variableDefinitions?.length ? JSON.stringify(variables ?? {}) : ""}`;
     let perDocument = verdicts.get(document);
-    if (!perDocument) verdicts.set(document, (perDocument = new Map()));
-    let refusal = perDocument.get(key);
+    if (!perDocument) verdicts.set(document, (perDocument = { relevant: verdictVariables(document), byKey: new Map() }));
+    if (operation.variableDefinitions?.length) {
+      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {});
+      if (coerced.errors) return coercionRefusal(coerced.errors[0]!);
+    }
+    let key = operation.name?.value ?? "";
+    for (const [name, how] of perDocument.relevant) {
+      const value = variables?.[name];
+      key += `\u0000${how === "length" && Array.isArray(value) ? value.length : JSON.stringify(value) ?? ""}`;
+    }
+    let refusal = perDocument.byKey.get(key);
     if (refusal === undefined) {
       refusal = checkLimits(schema, document, operation, variables, limits, estimator) ?? null;
-      // Bounded: one document seen with ever-new variables must not grow without end.
-      if (perDocument.size >= 64) perDocument.clear();
-      perDocument.set(key, refusal);
+      // Bounded: one document seen with ever-new counts must not grow without end.
+      if (perDocument.byKey.size >= 64) perDocument.byKey.clear();
+      perDocument.byKey.set(key, refusal);
     }
     return refusal;
   };
