@@ -18,6 +18,15 @@ declare module "autocannon" {
       overallRate?: number;
       ignoreCoordinatedOmission?: boolean;
       title?: string;
+      /** A sequence cycled through per connection; `setupRequest` may change each request before it is built. */
+      requests?: { setupRequest?: (req: RequestParts) => RequestParts }[];
+    }
+
+    interface RequestParts {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
     }
 
     interface Histogram {

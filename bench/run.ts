@@ -508,6 +508,9 @@ interface RequestSpec {
   method: "GET" | "POST";
   headers: Record<string, string>;
   body?: string;
+  /** When set, the load cycles through these (each replaces the path or the body of the request
+   * above), so no cache keyed on the value read can answer every request. */
+  variants?: { path?: string; body?: string }[];
 }
 
 interface Target {
@@ -518,6 +521,9 @@ interface Target {
   /** A problem with one answer, or undefined when it is right. */
   check(status: number, text: string): string | undefined;
 }
+
+/** How many different sessions scenarios 1 and 4 read, one after another. */
+const READ_IDS = 500;
 
 const SESSION_FIELDS = `id targetId scopeId createdTime updatedTime version type expirationTime authTokenId userId hostSetId hostId
   endpoint status certificate terminationReason authorizedActions states { status startTime endTime }`;
@@ -582,6 +588,7 @@ function cannon(req: RequestSpec, opts: { connections: number; durationS: number
         duration: opts.durationS,
         timeout: 10,
         ...(opts.overallRate ? { overallRate: opts.overallRate, ignoreCoordinatedOmission: true } : {}),
+        ...(req.variants?.length ? { requests: [{ setupRequest: rotate(req.variants) }] } : {}),
       },
       (err, result) => {
         currentCannon = undefined;
@@ -595,6 +602,12 @@ function cannon(req: RequestSpec, opts: { connections: number; durationS: number
       if (status >= 200 && status < 300) latencies.push(ms);
     });
   });
+}
+
+/** Each call hands the next variant, over all connections, round and round. */
+function rotate(variants: NonNullable<RequestSpec["variants"]>): (req: autocannon.RequestParts) => autocannon.RequestParts {
+  let next = 0;
+  return (req) => ({ ...req, ...variants[next++ % variants.length] });
 }
 
 /**
@@ -762,8 +775,8 @@ async function throughputScenario(
   return { results: targets.map((t, i) => summarise(t.name, rounds[i]!, calls.get(t.name))), rounds };
 }
 
-async function scenario1(sys: System, s: Settings, sessionId: string): Promise<ScenarioResult> {
-  const targets = session1Targets(sys, sessionId);
+async function scenario1(sys: System, s: Settings, sessionIds: readonly string[]): Promise<ScenarioResult> {
+  const targets = session1Targets(sys, sessionIds);
   const { results, rounds } = await throughputScenario(sys, s, 1, "session(id), every scalar field and states", targets, { connections: s.connections, warm: true });
   return {
     id: 1,
@@ -776,17 +789,21 @@ async function scenario1(sys: System, s: Settings, sessionId: string): Promise<S
   };
 }
 
-function session1Targets(sys: System, sessionId: string): Target[] {
+/** Reads of one session after another (the ids cycle), as a console paging through sessions makes. */
+function session1Targets(sys: System, sessionIds: readonly string[]): Target[] {
+  const sessionId = sessionIds[0]!;
   const hasId = (v: { id?: string } | null | undefined) => (v?.id === sessionId ? undefined : `expected session ${sessionId}, got ${JSON.stringify(v).slice(0, 200)}`);
+  const query = `query S($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`;
+  const gateway = graphql(sys, query, { id: sessionId });
+  gateway.variants = sessionIds.map((id) => ({ body: JSON.stringify({ query, variables: { id } }) }));
+  const proxy = get(`${sys.proxyUrl}/session/${sessionId}`, sys);
+  proxy.variants = sessionIds.map((id) => ({ path: `/session/${id}` }));
+  const direct = get(`${sys.emulatorUrl}/v1/sessions/${sessionId}`, sys);
+  direct.variants = sessionIds.map((id) => ({ path: `/v1/sessions/${id}` }));
   return [
-    {
-      name: "gateway",
-      pid: sys.gateway.pid,
-      req: graphql(sys, `query S($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`, { id: sessionId }),
-      check: jsonCheck((v) => hasId(v.data?.session) ?? (v.data.session.states?.length ? undefined : "no states")),
-    },
-    { name: "proxy", pid: sys.proxy.pid, req: get(`${sys.proxyUrl}/session/${sessionId}`, sys), check: jsonCheck((v) => hasId(v)) },
-    { name: "direct", pid: sys.emulator.pid, req: get(`${sys.emulatorUrl}/v1/sessions/${sessionId}`, sys), check: jsonCheck((v) => hasId(v)) },
+    { name: "gateway", pid: sys.gateway.pid, req: gateway, check: jsonCheck((v) => hasId(v.data?.session) ?? (v.data.session.states?.length ? undefined : "no states")) },
+    { name: "proxy", pid: sys.proxy.pid, req: proxy, check: jsonCheck((v) => hasId(v)) },
+    { name: "direct", pid: sys.emulator.pid, req: direct, check: jsonCheck((v) => hasId(v)) },
   ];
 }
 
@@ -918,8 +935,8 @@ async function scenario3(sys: System, s: Settings): Promise<ScenarioResult> {
   };
 }
 
-async function scenario4(sys: System, s: Settings, sessionId: string, warm: boolean): Promise<ScenarioResult> {
-  const targets = session1Targets(sys, sessionId);
+async function scenario4(sys: System, s: Settings, sessionIds: readonly string[], warm: boolean): Promise<ScenarioResult> {
+  const targets = session1Targets(sys, sessionIds);
   const { results, rounds } = await throughputScenario(sys, s, 4, `added latency of session(id) at ${s.rate} req/s`, targets, {
     connections: s.rateConnections,
     overallRate: s.rate,
@@ -1146,17 +1163,18 @@ async function runSuite(s: Settings, latencyMs: number): Promise<SuiteResult> {
   const sys = await startSystem(s, latencyMs);
   try {
     console.log(`emulator ${sys.emulatorUrl} (pid ${sys.emulator.pid}), gateway ${sys.gatewayUrl} (pid ${sys.gateway.pid}), proxy ${sys.proxyUrl} (pid ${sys.proxy.pid})`);
-    const first = await httpGet(`${sys.emulatorUrl}/v1/sessions?scope_id=global&recursive=true&page_size=1`, { authorization: `Bearer ${sys.token}` });
-    const sessionId = (JSON.parse(first.text) as { items?: { id: string }[] }).items?.[0]?.id;
-    if (!sessionId) throw new Error(`no session to read: ${first.text.slice(0, 200)}`);
+    // Scenarios 1 and 4 read these in turn.
+    const first = await httpGet(`${sys.emulatorUrl}/v1/sessions?scope_id=global&recursive=true&page_size=${READ_IDS}`, { authorization: `Bearer ${sys.token}` });
+    const sessionIds = ((JSON.parse(first.text) as { items?: { id: string }[] }).items ?? []).map((x) => x.id);
+    if (sessionIds.length === 0) throw new Error(`no session to read: ${first.text.slice(0, 200)}`);
 
     const scenarios: ScenarioResult[] = [];
     const skipped: string[] = [];
     const loadavgBefore = loadavg();
-    if (s.scenarios.has(1)) scenarios.push(await scenario1(sys, s, sessionId));
+    if (s.scenarios.has(1)) scenarios.push(await scenario1(sys, s, sessionIds));
     if (s.scenarios.has(2)) scenarios.push(await scenario2(sys, s));
     if (s.scenarios.has(3)) scenarios.push(await scenario3(sys, s));
-    if (s.scenarios.has(4)) scenarios.push(await scenario4(sys, s, sessionId, !s.scenarios.has(1)));
+    if (s.scenarios.has(4)) scenarios.push(await scenario4(sys, s, sessionIds, !s.scenarios.has(1)));
     if (s.scenarios.has(5)) {
       const neighbours = neighbourSelections();
       if (neighbours.length > 0) scenarios.push(await scenario5(sys, s, neighbours));
