@@ -70,6 +70,7 @@ export function createMetrics(): GatewayMetrics {
     registers: [registry],
   });
   const laneChildren = { fast: lanes.labels("fast"), apollo: lanes.labels("apollo") };
+  const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const upstreamChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const names = new Set<string>();
   const operationLabel = (name: string | undefined): string => {
@@ -99,8 +100,15 @@ export function createMetrics(): GatewayMetrics {
     observeRequest(operation, outcome, seconds, errorCodes, lane = "apollo") {
       laneChildren[lane].inc();
       const label = operationLabel(operation);
-      requests.inc({ operation: label, outcome });
-      duration.observe({ operation: label }, seconds);
+      // Children looked up once per operation name and outcome (at most 201 x 3), not hashed per request.
+      const key = `${label}\u0000${outcome}`;
+      let children = requestChildren.get(key);
+      if (!children) {
+        children = { count: requests.labels(label, outcome), duration: duration.labels(label) };
+        requestChildren.set(key, children);
+      }
+      children.count.inc();
+      children.duration.observe(seconds);
       for (const code of errorCodes) errors.inc({ code });
     },
   };
