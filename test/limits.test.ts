@@ -131,4 +131,15 @@ describe("the verdict cache", () => {
     expect(check(schema, doc, op, { id: { not: "an id" }, after: "tok1" })?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
     expect(check(schema, doc, op, { id: "s_1111111111", after: "tok1" })).toBe(a);
   });
+
+  it("tells a list's length from a lone value that coerces to a list of one", () => {
+    const schema = buildSchema(`type Query { nodes(ids: [ID!]!): [Session] } type Session { id: ID, connections: [Int] }`);
+    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000);
+    const doc = parse(`query($ids: [ID!]!) { nodes(ids: $ids) { connections } }`);
+    const op = getOperationAST(doc)!;
+    // 60 as one id is a list of one: 1 x (1 read + connections) = 2.
+    expect(check(schema, doc, op, { ids: 60 })).toBeNull();
+    // Sixty ids: 60 x 2 = 120, over 100, whatever the lone 60 left in the cache.
+    expect(check(schema, doc, op, { ids: Array.from({ length: 60 }, (_, i) => `s_${i}`) })?.extensions).toMatchObject({ limit: "estimated cost", actual: 120 });
+  });
 });

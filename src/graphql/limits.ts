@@ -229,7 +229,8 @@ export function createLimitChecker(limits: QueryLimits, maxListItems: number): L
     let key = operation.name?.value ?? "";
     for (const [name, how] of perDocument.relevant) {
       const value = variables?.[name];
-      key += `\u0000${how === "length" && Array.isArray(value) ? value.length : JSON.stringify(value) ?? ""}`;
+      // `#n` for a list's length cannot be mistaken for a JSON value (a lone number would coerce to a list of one).
+      key += `\u0000${how === "length" && Array.isArray(value) ? `#${value.length}` : (JSON.stringify(value) ?? "")}`;
     }
     let refusal = perDocument.byKey.get(key);
     if (refusal === undefined) {
