@@ -23,8 +23,8 @@ const slots = new Map<number, AbortSignal>();
  * `end()` when the work is over.
  *
  * Without a parent, scopes whose deadlines fall in the same slot share one signal and one timer: an
- * AbortController, a timer and the signal's listener bookkeeping per inbound request cost more than a
- * whole read's execution, and a signal that aborts on time alone carries nothing of any caller. A slot
+ * AbortController, a timer and the signal's listener bookkeeping per inbound request cost about as much
+ * as executing a whole read, and a signal that aborts on time alone carries nothing of any caller. A slot
  * is 1/20 of the timeout (at most 50 ms), so a deadline may pass up to that much late; the deadline a
  * scope reports is the slot's, the moment its signal aborts.
  */
