@@ -64,6 +64,22 @@ export interface Config {
    * within the limits on the gateway's own lean path (src/graphql/fast-lane.ts) instead of Apollo's
    * request pipeline; the answers are the same. Default true; false sends everything through Apollo. */
   readonly fastLane: boolean;
+  /** `ALLOWED_HOSTS`: comma-separated host names the gateway answers to (the `Host` header, port ignored),
+   * checked on every request but `/healthz` and `/readyz`; `*` answers any. Default: when a fallback token
+   * is in effect (`BOUNDARY_TOKEN`, or demo mode), the listen host (unless a wildcard), `localhost`,
+   * `127.0.0.1` and `::1`, so a DNS-rebinding page cannot borrow that token; otherwise any host. */
+  readonly allowedHosts: readonly string[] | undefined;
+  /** `METRICS_PORT`: serve `/metrics` on this port (same HOST) instead of the GraphQL port; 0 picks a free
+   * one. Unset: `/metrics` stays on the GraphQL port. */
+  readonly metricsPort: number | undefined;
+  /** `HTTP_REQUEST_TIMEOUT_MS`: longest time a client may take to send one whole request (headers and
+   * body) before the connection is closed with 408. Default 30000 (Node's own default is 300000). */
+  readonly httpRequestTimeoutMs: number;
+  /** `HTTP_HEADERS_TIMEOUT_MS`: longest time a client may take to send a request's headers. Default 10000. */
+  readonly httpHeadersTimeoutMs: number;
+  /** `MAX_CONNECTIONS`: most open client connections (HTTP and WebSocket together); more are refused at
+   * accept. Default 1024. */
+  readonly maxConnections: number;
 }
 
 export interface QueryLimits {
@@ -202,10 +218,29 @@ export function loadConfig(env: Env): Config {
     subscriptionDefaultIntervalMs: int("SUBSCRIPTION_DEFAULT_INTERVAL_MS", 2_000, 1, 3_600_000),
     maxPollers: int("MAX_POLLERS", 200, 1, 100_000),
     fastLane: bool("FAST_LANE", true),
+    allowedHosts: hostList(text("ALLOWED_HOSTS")),
+    metricsPort: text("METRICS_PORT") === undefined ? undefined : int("METRICS_PORT", 0, 0, 65535),
+    httpRequestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 30_000, 1_000, 3_600_000),
+    httpHeadersTimeoutMs: int("HTTP_HEADERS_TIMEOUT_MS", 10_000, 1_000, 3_600_000),
+    maxConnections: int("MAX_CONNECTIONS", 1024, 1, 1_000_000),
   };
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
+  }
   if ((config.tls.clientCertPath === undefined) !== (config.tls.clientKeyPath === undefined)) {
     problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** `ALLOWED_HOSTS` as lower-case names without ports; undefined when unset (the default applies) and
+ * `["*"]` for any host. */
+function hostList(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw
+    .split(",")
+    .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1"))
+    .filter((h) => h !== "");
+  return Object.freeze(names);
 }

@@ -17,6 +17,9 @@ export interface GatewayContext {
   readonly callScope?: CallScope;
   /** Most items one `sessions` field gathers when `first` is omitted. */
   readonly maxListItems: number;
+  /** `auth` is the gateway's own token (BOUNDARY_TOKEN, the demo admin), not the caller's: mutations
+   * refuse it (see cancelSession). */
+  readonly usesFallback?: boolean;
 }
 
 export interface ContextDeps {
@@ -35,7 +38,9 @@ export function createContextFactory(deps: ContextDeps): (headers: IncomingHttpH
   return (headers, callScope) => {
     // Forwarded verbatim: the controller parses the scheme and falls back to anonymous by itself.
     const header = headers.authorization;
-    const auth = header !== undefined && header.trim() !== "" ? header : fallback;
+    const own = header !== undefined && header.trim() !== "" ? header : undefined;
+    const usesFallback = own === undefined && fallback !== undefined && lendsFallback(headers);
+    const auth = own ?? (usesFallback ? fallback : undefined);
     const client = callScope ? deps.client.withScope(callScope) : deps.client;
     return {
       auth,
@@ -43,6 +48,24 @@ export function createContextFactory(deps: ContextDeps): (headers: IncomingHttpH
       loaders: createLoaders(client, auth, { onBatch: deps.onBatch, concurrency: deps.maxUpstreamConcurrency }),
       maxListItems: deps.maxListItems,
       callScope,
+      usesFallback,
     };
   };
+}
+
+/**
+ * Whether a request may fall back on the gateway's own token: it carries no `Origin` (not a browser, or
+ * a same-origin GET) or the gateway's own origin. A page on another origin must bring its own token:
+ * CORS keeps it from reading answers, but not from sending a request that acts (a cancel) or, over
+ * WebSocket, from reading them. The `Host` it is compared with is one that passed ALLOWED_HOSTS, so a
+ * DNS-rebinding page (whose Origin and Host both name the attacker) is stopped there.
+ */
+export function lendsFallback(headers: IncomingHttpHeaders): boolean {
+  const origin = headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === headers.host;
+  } catch {
+    return false;
+  }
 }

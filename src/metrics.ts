@@ -20,6 +20,9 @@ export type RequestOutcome = "success" | "partial" | "error";
 
 /** Operation names come from clients: past this many distinct ones, further names count as "other". */
 const MAX_OPERATION_NAMES = 200;
+/** A GraphQL name of at most 64 characters. Anything else (a 900 KB name, bytes Prometheus would have
+ * to escape) counts as "other": labels are kept in memory and sent on every scrape. */
+const LABEL_NAME = /^[_A-Za-z]\w{0,63}$/;
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
@@ -76,6 +79,7 @@ export function createMetrics(): GatewayMetrics {
   const operationLabel = (name: string | undefined): string => {
     if (!name) return "anonymous";
     if (names.has(name)) return name;
+    if (!LABEL_NAME.test(name)) return "other";
     if (names.size >= MAX_OPERATION_NAMES) return "other";
     names.add(name);
     return name;

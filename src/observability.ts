@@ -33,7 +33,8 @@ export function createRequestObserver(logger: Logger, metrics: GatewayMetrics): 
     metrics.observeRequest(operationName, outcome, seconds, codes, lane);
     logger.info(
       {
-        operationName: operationName ?? null,
+        // Client-chosen text: a line must not grow with it.
+        operationName: operationName === undefined ? null : operationName.length > 64 ? `${operationName.slice(0, 64)}…` : operationName,
         outcome,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         upstreamCalls: callScope?.calls ?? 0,

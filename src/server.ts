@@ -3,7 +3,7 @@
  * listening: `startGateway` takes port 0 and returns `{ url, stop }`; only main.ts picks ports or
  * handles signals.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
@@ -27,6 +27,7 @@ import { createContextFactory, type GatewayContext } from "./context.js";
 import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
+import { allowedHostsFor, createHostCheck } from "./host-policy.js";
 import { attachSubscriptionServer } from "./ws.js";
 
 export interface GatewayOptions {
@@ -42,6 +43,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** Base URL, e.g. `http://127.0.0.1:4000` (GraphQL is at `${url}/graphql`). */
   url: string;
+  /** Base URL of the separate metrics listener (METRICS_PORT), if any; `/metrics` is under it. */
+  metricsUrl?: string;
   /** Stop accepting, finish in-flight requests, close the upstream pool. */
   stop(): Promise<void>;
 }
@@ -69,11 +72,30 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
   };
   const makeContext = createContextFactory(contextDeps);
+  const acceptsHost = createHostCheck(allowedHostsFor(config.allowedHosts, config.host, contextDeps.fallbackToken !== undefined));
   const readiness = createReadiness(client, config.readyCacheMs);
   // GraphiQL at /graphiql, its assets served from node_modules (no CDN); Sandbox stays on /graphql.
   const explorer = config.explorer ? await createExplorer({ logger, introspection: config.introspection }) : undefined;
 
-  const httpServer = createServer();
+  const httpServer = createServer({
+    // Node's defaults (300 s for a request) let slow clients hold a body buffer each for minutes.
+    requestTimeout: config.httpRequestTimeoutMs,
+    headersTimeout: config.httpHeadersTimeoutMs,
+    // How often Node checks those two deadlines (default 30 s, which would make them that coarse).
+    connectionsCheckingInterval: Math.min(1_000, config.httpHeadersTimeoutMs),
+  });
+  httpServer.maxConnections = config.maxConnections;
+  // METRICS_PORT: /metrics on a port of its own, which a deployment keeps off the public listener.
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : createServer((req, res) => {
+          if (new URL(req.url ?? "/", "http://gateway.invalid").pathname !== "/metrics") return sendJson(res, 404, { error: "not found: metrics are at /metrics" });
+          serveMetrics(res).catch((err: unknown) => {
+            logger.error({ err }, "metrics failed");
+            res.destroy();
+          });
+        });
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   // Shared by Apollo's pipeline and the fast lane, so both refuse, format and count alike.
   const checkLimits = createLimitChecker(config.limits, config.maxListItems);
@@ -122,6 +144,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     limits: config.limits,
     maxListItems: config.maxListItems,
     maxPayloadBytes: config.maxBodyBytes,
+    acceptsHost,
     requestTimeoutMs: config.requestTimeoutMs,
     maxPollers: config.maxPollers,
     minIntervalMs: config.subscriptionMinIntervalMs,
@@ -151,6 +174,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    // Probes are exempt: a kubelet sends the pod's IP as Host, and they carry no data and use no token.
+    if (url.pathname !== "/healthz" && url.pathname !== "/readyz" && !acceptsHost(req.headers.host)) {
+      sendJson(res, 400, { errors: [{ message: "This Host is not served here: add it to ALLOWED_HOSTS.", extensions: { code: "BAD_REQUEST" } }] });
+      return;
+    }
     if (url.pathname === "/healthz") {
       sendJson(res, 200, { status: "ok" });
       return;
@@ -160,10 +188,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       sendJson(res, ready.ok ? 200 : 503, ready.ok ? { status: "ready" } : { status: "unavailable", reason: ready.reason });
       return;
     }
-    if (url.pathname === "/metrics") {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      res.end(text);
+    if (url.pathname === "/metrics" && metricsServer === undefined) {
+      await serveMetrics(res);
       return;
     }
     if (explorer?.matches(url.pathname)) {
@@ -225,20 +251,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     res.end();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off("error", reject);
-      resolve();
-    });
-  });
-  const address = httpServer.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host === "0.0.0.0" || host === "[::]" ? "localhost" : host}:${address.port}`;
+  async function serveMetrics(res: ServerResponse): Promise<void> {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType });
+    res.end(text);
+  }
+
+  const url = await listen(httpServer, config.port, config.host);
+  const metricsUrl = metricsServer === undefined ? undefined : await listen(metricsServer, config.metricsPort!, config.host);
 
   let stopping: Promise<void> | undefined;
   return {
     url,
+    metricsUrl,
     stop() {
       stopping ??= (async () => {
         accepting = false;
@@ -247,6 +272,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
         await apollo.stop();
         await client.close();
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       })();
       return stopping;
     },
@@ -279,6 +305,20 @@ async function loadTls(tls: TlsConfig): Promise<BoundaryClientOptions["tls"]> {
     ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
     rejectUnauthorized: !tls.insecure,
   };
+}
+
+/** Listen on `port` (0: any free one) and `host`; the base URL clients use. */
+async function listen(server: Server, port: number, hostname: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host === "0.0.0.0" || host === "[::]" ? "localhost" : host}:${address.port}`;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -29,7 +29,7 @@ import { WebSocketServer } from "ws";
 import { createCallScope } from "./boundary/call-scope.js";
 import type { BoundaryClient } from "./boundary/client.js";
 import type { QueryLimits } from "./config.js";
-import { createContextFactory, type ContextDeps, type GatewayContext } from "./context.js";
+import { createContextFactory, lendsFallback, type ContextDeps, type GatewayContext } from "./context.js";
 import { createErrorFormatter } from "./graphql/errors.js";
 import { checkLimits, createCostEstimator } from "./graphql/limits.js";
 import type { LiveContext } from "./graphql/resolvers/subscription.resolver.js";
@@ -55,6 +55,8 @@ export interface SubscriptionServerOptions {
   defaultIntervalMs: number;
   logger: Logger;
   metrics?: Registry;
+  /** ALLOWED_HOSTS, checked on every upgrade as on every HTTP request (see src/host-policy.ts). */
+  acceptsHost?: (host: string | undefined) => boolean;
   /** Server pings every this many ms and drops a peer that does not answer within as long. Default 12 000. */
   keepAliveMs?: number;
 }
@@ -141,7 +143,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         // Any web page may open a WebSocket to the gateway (no CORS or CSRF check guards it), so the
         // gateway's own token (BOUNDARY_TOKEN, the demo admin) is lent only to same-origin pages and
         // to clients that are not browsers. Others must bring a token.
-        const factory = token !== undefined || lendsFallback(request) ? withFallback : withoutFallback;
+        const factory = token !== undefined || lendsFallback(request.headers) ? withFallback : withoutFallback;
         connections.set(ctx, () => factory(headers));
         return true;
       },
@@ -192,6 +194,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       // Another module may serve upgrades on its own path; answer only when nobody else listens.
       if (httpServer.listenerCount("upgrade") > 1 && !closing) return;
       socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    if (options.acceptsHost && !options.acceptsHost(request.headers.host)) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
@@ -263,18 +269,6 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 function nonBlank(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() !== "" ? value : undefined;
-}
-
-/** Whether the upgrade request may fall back on the gateway's own token: no Origin (not a browser) or
- * the gateway's own origin. */
-function lendsFallback(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 /** graphql-js's request errors with the codes Apollo gives them over HTTP, so the formatter keeps them. */

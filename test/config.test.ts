@@ -32,7 +32,17 @@ describe("loadConfig", () => {
       readyCacheMs: 2_000,
       shutdownTimeoutMs: 10_000,
       workers: 1,
+      allowedHosts: undefined,
+      metricsPort: undefined,
+      httpRequestTimeoutMs: 30_000,
+      httpHeadersTimeoutMs: 10_000,
+      maxConnections: 1024,
     });
+  });
+
+  it("reads ALLOWED_HOSTS as lower-case names, brackets dropped", () => {
+    expect(loadConfig({ ALLOWED_HOSTS: " Gateway.Example ,[::1],*" }).allowedHosts).toEqual(["gateway.example", "::1", "*"]);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "20000", HTTP_REQUEST_TIMEOUT_MS: "10000" })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
   });
 
   it("turns introspection and the landing page off in production unless enabled", () => {

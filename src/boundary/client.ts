@@ -96,21 +96,37 @@ const ID = /^[a-z]+_[A-Za-z0-9]+$/;
 /** List tokens are base58. Checked here because a malformed one makes the controller answer 500. */
 const LIST_TOKEN = /^[1-9A-HJ-NP-Za-km-z]+$/;
 
+/** Longest id or scope id sent upstream: Boundary's ids are a prefix and 10 characters; a 100 KB "id"
+ * would only earn a 431 from the controller after crossing the network. */
+export const MAX_ID_LENGTH = 128;
+/** Longest list token. The controller's tokens carry a grants hash, timestamps and the last item's id
+ * in base58 (hashicorp/boundary internal/listtoken), which already exceeds 128 characters (the
+ * emulator's are 133), so the cap is looser than for ids. */
+export const MAX_LIST_TOKEN_LENGTH = 1024;
+/** Longest filter expression: a real filter is a few hundred bytes; the controller refuses long URLs. */
+export const MAX_FILTER_BYTES = 8 * 1024;
+
 export function checkSessionId(id: string): void {
-  if (!id.startsWith("s_") || !ID.test(id)) {
+  if (!id.startsWith("s_") || id.length > MAX_ID_LENGTH || !ID.test(id)) {
     throw new BoundaryInputError("id", `"${truncate(id)}" is not a session id (s_ followed by letters and digits)`);
   }
 }
 
 export function checkScopeId(id: string, field = "scopeId"): void {
-  if (id !== "global" && !((id.startsWith("o_") || id.startsWith("p_")) && ID.test(id))) {
+  if (id !== "global" && !((id.startsWith("o_") || id.startsWith("p_")) && id.length <= MAX_ID_LENGTH && ID.test(id))) {
     throw new BoundaryInputError(field, `"${truncate(id)}" is not a scope id (global, o_… or p_…)`);
   }
 }
 
 export function checkListToken(token: string, field = "after"): void {
-  if (!LIST_TOKEN.test(token) || token.length > 4096) {
+  if (token.length > MAX_LIST_TOKEN_LENGTH || !LIST_TOKEN.test(token)) {
     throw new BoundaryInputError(field, `"${truncate(token)}" is not a list token from this API`);
+  }
+}
+
+export function checkFilter(filter: string, field = "filter"): void {
+  if (Buffer.byteLength(filter) > MAX_FILTER_BYTES) {
+    throw new BoundaryInputError(field, `The filter is longer than ${MAX_FILTER_BYTES} bytes.`);
   }
 }
 
@@ -154,7 +170,7 @@ export function resourceKindOf(id: string): ResourceKind | undefined {
 
 /** Refuses anything but a well-formed id of `kind` (the id goes into the URL path). */
 export function checkResourceId(kind: ResourceKind, id: string, field = "id"): void {
-  if (resourceKindOf(id) !== kind || (id !== "global" && !ID.test(id))) {
+  if (resourceKindOf(id) !== kind || id.length > MAX_ID_LENGTH || (id !== "global" && !ID.test(id))) {
     throw new BoundaryInputError(field, `"${truncate(id)}" is not ${KIND_HINTS[kind]}`);
   }
 }
@@ -309,6 +325,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     listSessions(p, auth, signal, peek) {
       checkScopeId(p.scopeId);
       if (p.listToken !== undefined) checkListToken(p.listToken);
+      if (p.filter !== undefined) checkFilter(p.filter);
       const q = new URLSearchParams({ scope_id: p.scopeId });
       if (p.recursive) q.set("recursive", "true");
       if (p.filter !== undefined) q.set("filter", p.filter);

@@ -89,6 +89,10 @@ function mapApiError(err: BoundaryApiError): MappedError {
     const detail = fields?.map((f) => `${f.name}: ${f.description}`).join("; ") || err.body?.message;
     return { code: GatewayErrorCode.BAD_USER_INPUT, message: detail ? `${what}: ${detail}` : `${what}.`, extensions };
   }
+  if (status === 414 || status === 431) {
+    // The URL or headers were too long for the controller: the caller's arguments (a huge filter or id).
+    return { code: GatewayErrorCode.BAD_USER_INPUT, message: `Boundary refused the request as too large (HTTP ${status}): shorten the filter or ids.`, extensions };
+  }
   if (status === 401) return { code: GatewayErrorCode.UNAUTHENTICATED, message: "Authentication required: send a valid Boundary token as `Authorization: Bearer <token>`.", extensions };
   if (status === 403) return { code: GatewayErrorCode.FORBIDDEN, message: "Your Boundary token is not allowed to do this.", extensions };
   if (status === 404) return { code: GatewayErrorCode.NOT_FOUND, message: "Not found in Boundary.", extensions };

@@ -4,7 +4,7 @@
  * token is part of every key), and a token the controller refused (401) stops all of its pollers.
  */
 import { Gauge, type Registry } from "prom-client";
-import { checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
+import { checkFilter, checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
 import type { BoundaryApiError } from "../boundary/errors.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
 import type { Logger } from "../logger.js";
@@ -132,6 +132,7 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
   return {
     sessionsChanged(auth, params) {
       checkScopeId(params.scopeId);
+      if (params.filter !== undefined) checkFilter(params.filter);
       const intervalMs = intervalOf(params.intervalMs);
       const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter };
       // includeTerminated is not in the key: every poller lists terminated sessions anyway (see

@@ -29,7 +29,13 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { emulator?: EmulatorOptions; env?: Record<string, string>; gateway?: GatewayOptions } = {},
+  opts: {
+    emulator?: EmulatorOptions;
+    env?: Record<string, string>;
+    gateway?: GatewayOptions;
+    /** As in demo mode: requests without a token act with the emulator admin's (the fallback token). */
+    fallbackToAdmin?: boolean;
+  } = {},
 ): Promise<Stack> {
   const emulator = await startEmulator({ port: 0, sessions: 60, ...opts.emulator });
   const config = loadConfig({
@@ -40,7 +46,7 @@ export async function startStack(
     BOUNDARY_ADDR: emulator.url,
     ...opts.env,
   });
-  const gateway = await startGateway(config, opts.gateway);
+  const gateway = await startGateway(config, opts.fallbackToAdmin ? { fallbackToken: emulator.tokens.admin.token, ...opts.gateway } : opts.gateway);
   return {
     emulator,
     gateway,

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { cancelSession } from "../../boundary/sessions.js";
 import type { GatewayContext } from "../../context.js";
+import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { CancelSessionArgs } from "../args/cancel-session.args.js";
 import { SessionsArgs } from "../args/sessions.args.js";
 import { toConnection, toSession } from "../mappers.js";
@@ -34,6 +35,11 @@ export class SessionResolver {
       "Cancel a session: it becomes CANCELING, then TERMINATED once its connections are closed. Cancelling a session that is already canceling or terminated returns it unchanged.",
   })
   async cancelSession(@Args(() => CancelSessionArgs) { id, version }: CancelSessionArgs, @Ctx() ctx: GatewayContext): Promise<Session> {
+    // The gateway's own token reads for callers without one; it never acts for them: a page that
+    // reached the gateway (a rebinding, a forgotten demo) must not cancel sessions with it.
+    if (ctx.usesFallback) {
+      throw gatewayError(GatewayErrorCode.UNAUTHENTICATED, "Mutations need your own token: send `Authorization: Bearer <token>` (the gateway's BOUNDARY_TOKEN is only used for reads).");
+    }
     const result = await cancelSession(ctx.client, id, version ?? undefined, ctx.auth);
     // The cancel response omits connections, so it cannot stand in for a read: drop any cached read so
     // `connections` (or a later `session(id)` in this request) sees the session as it is now.
