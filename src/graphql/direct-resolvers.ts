@@ -11,11 +11,14 @@ import { isObjectType, type GraphQLSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 
 type FieldMethod = (root: unknown, ctx: unknown) => unknown;
+/** A resolver class, as type-graphql's metadata names it (`target`). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own metadata type
+type ResolverClass = Function;
 
 /** Rewires the qualifying field resolvers of `resolvers` in `schema`; returns the fields rewired. */
-export function callFieldResolversDirectly(schema: GraphQLSchema, resolvers: readonly Function[]): string[] {
+export function callFieldResolversDirectly(schema: GraphQLSchema, resolvers: readonly ResolverClass[]): string[] {
   const storage = getMetadataStorage();
-  const instances = new Map<Function, Record<string, unknown>>();
+  const instances = new Map<ResolverClass, Record<string, unknown>>();
   const rewired: string[] = [];
   for (const meta of storage.fieldResolvers) {
     if (meta.kind !== "external" || !resolvers.includes(meta.target)) continue;
