@@ -91,6 +91,10 @@ export interface QueryLimits {
   readonly maxRootFields: number;
   /** `MAX_COST`: largest estimated cost (about one unit per upstream read). Default 5000. */
   readonly maxCost: number;
+  /** `MAX_TOKENS`: most lexical tokens a query document may have; the parser stops there, so a huge
+   * document costs no more to refuse than a small one (HTTP, the fast lane and WebSocket). Default 5000
+   * (always set by loadConfig; optional only for limits built by hand, which then parse without it). */
+  readonly maxTokens?: number;
 }
 
 export interface TlsConfig {
@@ -200,6 +204,7 @@ export function loadConfig(env: Env): Config {
       maxAliases: int("MAX_ALIASES", 30, 0, 100_000),
       maxRootFields: int("MAX_ROOT_FIELDS", 20, 1, 100_000),
       maxCost: int("MAX_COST", 5_000, 1, 100_000_000),
+      maxTokens: int("MAX_TOKENS", 5_000, 100, 1_000_000),
     }),
     allowBatchedRequests: bool("ALLOW_BATCHED_REQUESTS", false),
     tls: Object.freeze({

@@ -101,7 +101,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const checkLimits = createLimitChecker(config.limits, config.maxListItems);
   const formatError = createErrorFormatter(logger);
   const observe = createRequestObserver(logger, metrics);
-  const fastLane = config.fastLane ? createFastLane({ schema, checkLimits, formatError, observe }) : undefined;
+  const fastLane = config.fastLane ? createFastLane({ schema, checkLimits, formatError, observe, maxTokens: config.limits.maxTokens }) : undefined;
   // Cleared when stopping: from then on Apollo answers everything (and refuses new operations).
   let accepting = true;
   const apollo = new ApolloServer<GatewayContext>({
@@ -122,6 +122,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     },
     // Off unless enabled: an array body multiplies one request's cost past every per-operation limit.
     allowBatchedHttpRequests: config.allowBatchedRequests,
+    // The parser stops at MAX_TOKENS: a document's parse (and all after it) is bounded by the limit.
+    parseOptions: { maxTokens: config.limits.maxTokens },
     plugins: [
       // Apollo adds these by default; both hook every field resolution (cache hints, federated
       // traces) and this gateway uses neither, so they would only slow each field down.

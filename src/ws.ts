@@ -150,7 +150,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       onSubscribe(ctx, _id, payload) {
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          // The token limit bounds what a subscription's document may cost to parse, as on HTTP.
+          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
         } catch (err) {
           return [withCode(err as GraphQLError, "GRAPHQL_PARSE_FAILED")];
         }

@@ -74,46 +74,115 @@ export interface OperationShape {
   depth: number;
   aliases: number;
   rootFields: number;
+  /** Fields selected once every fragment spread is expanded in place (what a naive walk visits). */
+  expandedFields: number;
 }
 
-/** Depth, alias count and root field count of one operation, fragments expanded. Introspection
- * fields (`__schema`, `__type`) are exempt: Sandbox's own introspection query is deep by design. */
+/**
+ * Counts past this are reported as this: a fragment spread twice in each of 60 nested fragments
+ * expands to 2^60 fields, and the exact figure matters to no one once it is past every limit.
+ */
+const COUNT_CAP = Number.MAX_SAFE_INTEGER;
+const capped = (n: number) => Math.min(n, COUNT_CAP);
+
+/** One selection set's share of the shape: its depth below it, and its aliases and fields expanded. */
+interface SetShape {
+  depth: number;
+  aliases: number;
+  fields: number;
+}
+
+/**
+ * Depth, alias count, root field count and expanded field count of one operation, fragments
+ * expanded. Introspection fields (`__schema`, `__type`) are exempt from depth: Sandbox's own
+ * introspection query is deep by design. An alias counts wherever it is, `__typename` included:
+ * aliases of it cost nothing upstream but are still answered, parsed and kept, one by one.
+ *
+ * Linear in the document's size: each fragment is measured once and its result reused at every
+ * spread. Expanding spreads instead (as this walk once did) is exponential: 22 fragments each
+ * spreading the next twice made a 0.9 KB query take 22 s of CPU. Counts multiply per spread, so
+ * they are summed arithmetically and capped.
+ */
 export function measureOperation(operation: OperationDefinitionNode, document: DocumentNode): OperationShape {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  let aliases = 0;
-  const walk = (set: SelectionSetNode, level: number, seen: ReadonlySet<string>): number => {
-    let deepest = level;
+  const measured = new Map<string, SetShape>();
+  const inProgress = new Set<string>();
+  const fragmentShape = (name: string): SetShape | undefined => {
+    const known = measured.get(name);
+    if (known) return known;
+    const frag = fragments.get(name);
+    // A cycle (validation refuses those) or an unknown name adds nothing.
+    if (!frag || inProgress.has(name)) return undefined;
+    inProgress.add(name);
+    const shape = measureSet(frag.selectionSet);
+    inProgress.delete(name);
+    measured.set(name, shape);
+    return shape;
+  };
+  const measureSet = (set: SelectionSetNode): SetShape => {
+    let depth = 0;
+    let aliases = 0;
+    let fields = 0;
     for (const sel of set.selections) {
+      let inner: SetShape | undefined;
       if (sel.kind === Kind.FIELD) {
-        if (sel.name.value.startsWith("__")) continue;
         if (sel.alias) aliases++;
-        deepest = Math.max(deepest, sel.selectionSet ? walk(sel.selectionSet, level + 1, seen) : level + 1);
+        fields++;
+        if (sel.name.value.startsWith("__")) {
+          if (sel.selectionSet) fields += measureSet(sel.selectionSet).fields;
+          continue;
+        }
+        const below = sel.selectionSet ? measureSet(sel.selectionSet) : undefined;
+        depth = Math.max(depth, 1 + (below?.depth ?? 0));
+        if (below) {
+          aliases += below.aliases;
+          fields += below.fields;
+        }
+        continue;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        deepest = Math.max(deepest, walk(sel.selectionSet, level, seen));
+        inner = measureSet(sel.selectionSet);
       } else {
-        const frag = fragments.get(sel.name.value);
-        if (frag && !seen.has(frag.name.value)) deepest = Math.max(deepest, walk(frag.selectionSet, level, new Set([...seen, frag.name.value])));
+        inner = fragmentShape(sel.name.value);
+      }
+      if (inner) {
+        depth = Math.max(depth, inner.depth);
+        aliases += inner.aliases;
+        fields += inner.fields;
       }
     }
-    return deepest;
+    return { depth, aliases: capped(aliases), fields: capped(fields) };
   };
-  const depth = walk(operation.selectionSet, 0, new Set());
+  const whole = measureSet(operation.selectionSet);
+  // Root names are a set, so visiting each fragment once at most gives the same answer.
   const roots = new Set<string>();
-  const collectRoots = (set: SelectionSetNode, seen: ReadonlySet<string>): void => {
+  const visited = new Set<string>();
+  const collectRoots = (set: SelectionSetNode): void => {
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value !== "__typename") roots.add(sel.alias?.value ?? sel.name.value);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) collectRoots(sel.selectionSet, seen);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) collectRoots(sel.selectionSet);
       else {
         const frag = fragments.get(sel.name.value);
-        if (frag && !seen.has(frag.name.value)) collectRoots(frag.selectionSet, new Set([...seen, frag.name.value]));
+        if (frag && !visited.has(frag.name.value)) {
+          visited.add(frag.name.value);
+          collectRoots(frag.selectionSet);
+        }
       }
     }
   };
-  collectRoots(operation.selectionSet, new Set());
-  return { depth, aliases, rootFields: roots.size };
+  collectRoots(operation.selectionSet);
+  return { depth: whole.depth, aliases: whole.aliases, rootFields: roots.size, expandedFields: whole.fields };
 }
+
+/**
+ * Most fields an operation may select with its fragments expanded. The cost estimate
+ * (graphql-query-complexity's getComplexity) walks every spread in place, so its time grows with this
+ * count, which fragments spreading fragments can make exponential in the query's size; past this the
+ * operation is refused before that walk. Far above any real operation (Sandbox's introspection query
+ * expands to a few hundred).
+ */
+export const MAX_EXPANDED_FIELDS = 20_000;
 
 /** A variable value that does not coerce, refused as execution would refuse it. */
 function coercionRefusal(error: GraphQLError): GraphQLError {
@@ -139,6 +208,9 @@ export function checkLimits(
   if (shape.depth > limits.maxDepth) return refuse("depth", limits.maxDepth, shape.depth, "Select fewer nested levels (e.g. fewer `parent` hops).");
   if (shape.aliases > limits.maxAliases) return refuse("alias count", limits.maxAliases, shape.aliases, "Use fewer aliases, or `nodes(ids: [...])` to read many objects at once.");
   if (shape.rootFields > limits.maxRootFields) return refuse("root field count", limits.maxRootFields, shape.rootFields, "Split the operation into several requests.");
+  if (shape.expandedFields > MAX_EXPANDED_FIELDS) {
+    return refuse("expanded field count", MAX_EXPANDED_FIELDS, shape.expandedFields, "Spread fewer fragments inside fragments, or select fewer fields.");
+  }
   // Cost depends on variables (`first: $n`), so they are coerced here, as execution would: a value
   // that does not coerce is refused now with the error execution would give.
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
