@@ -3,7 +3,7 @@
  * resource type and maps its failures to the controller's answers.
  */
 import { internal } from "./errors.js";
-import { FilterPanicError, FilterSyntaxError, SCOPE_FIELDS, SESSION_FIELDS, compileFilter } from "./filter.js";
+import { FilterPanicError, FilterSyntaxError, SCOPE_FIELDS, SESSION_FIELDS, compileFilter } from "../bexpr/index.js";
 
 export type ItemPredicate = (item: unknown) => boolean;
 
