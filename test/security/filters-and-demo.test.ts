@@ -3,10 +3,15 @@
  * restriction, a regular expression cannot stall the process, and a production gateway with no
  * controller refuses to start instead of serving demo data.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileFilter, SESSION_FIELDS } from "../../src/bexpr/index.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { callsTo, startStack, type Stack } from "../helpers/harness.js";
 import { expectResponsive } from "../helpers/responsive.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 let stack: Stack;
 let admin: string;
@@ -81,4 +86,55 @@ describe("matches", () => {
     const notMatch = compileFilter(`"/item/status" not matches "a**"`, { knownFields: SESSION_FIELDS });
     expect(notMatch({ status: "a" })).toBe(false);
   });
+});
+
+describe("demo mode in production", () => {
+  const MESSAGE =
+    "BOUNDARY_ADDR is unset with NODE_ENV=production: set BOUNDARY_ADDR to the controller's URL, or DEMO=true to serve the embedded emulator's demo data";
+
+  it("a production config without BOUNDARY_ADDR is refused unless DEMO=true", () => {
+    let caught: unknown;
+    try {
+      loadConfig({ NODE_ENV: "production" });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([MESSAGE]);
+    // A misspelt BOUNDARY_ADDR is the case this guards against.
+    expect(() => loadConfig({ NODE_ENV: "production", BOUNDARY_ADRR: "https://boundary.example.com" })).toThrow(MESSAGE);
+    expect(loadConfig({ NODE_ENV: "production", DEMO: "true" })).toMatchObject({ demo: true, boundaryAddr: undefined });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://boundary.example.com" })).toMatchObject({ demo: false, boundaryAddr: "https://boundary.example.com" });
+    // Outside production, BOUNDARY_ADDR unset is still demo mode.
+    expect(loadConfig({})).toMatchObject({ demo: false, boundaryAddr: undefined });
+  });
+
+  it("the production gateway with BOUNDARY_ADDR unset exits 2 instead of serving demo data with anonymous admin", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      // Serving: the attack worked. Stop it here rather than waiting for the deadline.
+      if (stdout.includes("gateway ready")) child.kill("SIGKILL");
+    });
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`gateway still running after 10 s: ${stdout}`));
+      }, 10_000);
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+    expect(exited).toEqual({ code: 2, signal: null });
+    expect(stderr).toBe(`invalid configuration:\n  ${MESSAGE}\n`);
+    expect(stdout).not.toContain("gateway ready");
+  }, 15_000);
 });
