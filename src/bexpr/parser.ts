@@ -1,9 +1,9 @@
+/**
+ * The parser: pigeon's PEG runtime replayed over go-bexpr's grammar (hashicorp/go-bexpr
+ * grammar/grammar.peg), with its error text and its 2,000,000-expression budget.
+ */
 import { goUnquote } from "./strconv.js";
 import { FilterSyntaxError } from "./types.js";
-
-// ---------------------------------------------------------------------------------------------------
-// Parser: pigeon's PEG runtime replayed over go-bexpr's grammar.peg
-// ---------------------------------------------------------------------------------------------------
 
 export type MatchOp = "==" | "!=" | "in" | "not in" | "is empty" | "is not empty" | "matches" | "not matches";
 

@@ -1,8 +1,5 @@
+/** The Go types behind the JSON of the resources Boundary filters (sessions, scopes), as the filter sees them. */
 import type { FieldSchema, FieldType } from "./types.js";
-
-// ---------------------------------------------------------------------------------------------------
-// Schemas of the resources the emulator filters
-// ---------------------------------------------------------------------------------------------------
 
 const STRING: FieldType = { kind: "string" };
 const TIMESTAMP: FieldType = { kind: "timestamp" };

@@ -1,6 +1,7 @@
-// ---------------------------------------------------------------------------------------------------
-// Go strconv, as go-bexpr's coercions and the grammar's string literals use it
-// ---------------------------------------------------------------------------------------------------
+/**
+ * Go strconv, as go-bexpr's coercions (hashicorp/go-bexpr coerce.go) and the grammar's string
+ * literals (`strconv.Unquote` in grammar/grammar.peg) use it.
+ */
 
 /** A failed conversion; `range` tells strconv.ErrRange from strconv.ErrSyntax. */
 export interface ConvError {

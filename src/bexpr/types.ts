@@ -1,8 +1,4 @@
-/** The public types and errors of the go-bexpr port. */
-
-// ---------------------------------------------------------------------------------------------------
-// Public surface
-// ---------------------------------------------------------------------------------------------------
+/** The public types and errors of the go-bexpr port (./index.ts re-exports them). */
 
 /** The filter does not parse. The message is go-bexpr's (pigeon's error list, one error per line). */
 export class FilterSyntaxError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The bridge to the go-bexpr evaluator in filter.ts: compiles a list's `filter` parameter for one
+ * The bridge to the go-bexpr evaluator in src/bexpr: compiles a list's `filter` parameter for one
  * resource type and maps its failures to the controller's answers.
  */
 import { internal } from "./errors.js";
