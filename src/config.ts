@@ -12,6 +12,13 @@ export interface Config {
   readonly boundaryAddr: string | undefined;
   /** `BOUNDARY_TOKEN`: bearer token used only for GraphQL requests that carry no Authorization header. */
   readonly boundaryToken: string | undefined;
+  /**
+   * `DEMO`: with `NODE_ENV=production`, allow demo mode (BOUNDARY_ADDR unset: the embedded emulator's
+   * made-up data, and callers without a token act as its admin). Default false: a production gateway
+   * without BOUNDARY_ADDR refuses to start, since a misspelt variable must not publish an admin.
+   * Outside production BOUNDARY_ADDR unset always means demo mode.
+   */
+  readonly demo: boolean;
   /** `UPSTREAM_TIMEOUT_MS`: deadline of one upstream call (connect to last body byte). Default 10000. */
   readonly upstreamTimeoutMs: number;
   /** `MAX_LIST_ITEMS`: most sessions one `sessions` field gathers by following list tokens. Default 10000. */
@@ -187,6 +194,7 @@ export function loadConfig(env: Env): Config {
     host: text("HOST") ?? "0.0.0.0",
     boundaryAddr,
     boundaryToken,
+    demo: bool("DEMO", false),
     upstreamTimeoutMs: int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
     maxListItems: int("MAX_LIST_ITEMS", 10_000, 1, 1_000_000),
     upstreamConnections: int("UPSTREAM_CONNECTIONS", 32, 1, 1024),
@@ -234,6 +242,9 @@ export function loadConfig(env: Env): Config {
   }
   if ((config.tls.clientCertPath === undefined) !== (config.tls.clientKeyPath === undefined)) {
     problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");
+  }
+  if (production && text("BOUNDARY_ADDR") === undefined && !config.demo) {
+    problems.push("BOUNDARY_ADDR is unset with NODE_ENV=production: set BOUNDARY_ADDR to the controller's URL, or DEMO=true to serve the embedded emulator's demo data");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

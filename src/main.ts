@@ -5,11 +5,10 @@
  */
 import cluster from "node:cluster";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { startEmulator } from "./emulator/index.js";
 import { createLogger, type Logger } from "./logger.js";
 import { startGateway } from "./server.js";
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+type Emulator = Awaited<ReturnType<typeof import("./emulator/index.js").startEmulator>>;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -32,6 +31,9 @@ async function main(): Promise<void> {
   // Cluster workers get the controller's address (and in demo mode its admin token) from the primary.
   let emulator: Emulator | undefined;
   if (config.boundaryAddr === undefined && !cluster.isWorker) {
+    // Loaded only in demo mode (which loadConfig allows in production only with DEMO=true), so a
+    // gateway in front of a real controller never holds the emulator's code or its admin token.
+    const { startEmulator } = await import("./emulator/index.js");
     emulator = await startEmulator({ port: 0, host: "127.0.0.1" });
     logger.warn(
       { boundaryAddr: emulator.url },

@@ -8,6 +8,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       boundaryAddr: undefined,
       boundaryToken: undefined,
+      demo: false,
       upstreamTimeoutMs: 10_000,
       maxListItems: 10_000,
       upstreamConnections: 32,
@@ -46,8 +47,8 @@ describe("loadConfig", () => {
   });
 
   it("turns introspection and the landing page off in production unless enabled", () => {
-    expect(loadConfig({ NODE_ENV: "production" })).toMatchObject({ introspection: false, landingPage: false });
-    expect(loadConfig({ NODE_ENV: "production", INTROSPECTION: "true" })).toMatchObject({ introspection: true, landingPage: false });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com" })).toMatchObject({ introspection: false, landingPage: false });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com", INTROSPECTION: "true" })).toMatchObject({ introspection: true, landingPage: false });
   });
 
   it("normalises BOUNDARY_ADDR like Boundary's client (trailing /v1 and slashes dropped)", () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WireSession } from "../src/boundary/wire.js";
-import { SESSION_FIELDS, compileFilter } from "../src/emulator/filter.js";
+import { SESSION_FIELDS, compileFilter } from "../src/bexpr/index.js";
 import { type Emulator, startEmulator } from "../src/emulator/index.js";
 import { call, qs, walk } from "./fixtures/emulator-http.js";
 

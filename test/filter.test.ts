@@ -6,7 +6,7 @@ import {
   SCOPE_FIELDS,
   SESSION_FIELDS,
   type FieldSchema,
-} from "../src/emulator/filter.js";
+} from "../src/bexpr/index.js";
 
 // A list item as the controller's JSON has it: zero values (termination_reason, connections) omitted.
 const ACTIVE = {

@@ -1,9 +1,9 @@
 /**
- * The bridge to the go-bexpr evaluator in filter.ts: compiles a list's `filter` parameter for one
+ * The bridge to the go-bexpr evaluator in src/bexpr: compiles a list's `filter` parameter for one
  * resource type and maps its failures to the controller's answers.
  */
 import { internal } from "./errors.js";
-import { FilterPanicError, FilterSyntaxError, SCOPE_FIELDS, SESSION_FIELDS, compileFilter } from "./filter.js";
+import { FilterPanicError, FilterSyntaxError, SCOPE_FIELDS, SESSION_FIELDS, compileFilter } from "../bexpr/index.js";
 
 export type ItemPredicate = (item: unknown) => boolean;
 

@@ -1,6 +1,8 @@
 import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { FilterSyntaxError, parseFilter } from "../../bexpr/index.js";
 import { checkResourceId } from "../../boundary/client.js";
 import type { GatewayContext } from "../../context.js";
+import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { SessionsArgs } from "../args/sessions.args.js";
 import { Scope } from "../types/scope.type.js";
 import { SessionPage } from "../types/session-page.type.js";
@@ -23,6 +25,22 @@ export class UserResolver {
     // The id goes inside a quoted filter literal: only a well-formed id (letters, digits, one `_`) may.
     checkResourceId("user", user.id);
     const own = `"/item/user_id" == "${user.id}"`;
-    return sessionPage({ ...args, filter: args.filter ? `${own} and (${args.filter})` : own }, ctx);
+    if (!args.filter) return sessionPage({ ...args, filter: own }, ctx);
+    // The caller's filter is spliced into `own and (…)`: only text that is one complete expression on
+    // its own (go-bexpr's grammar, hashicorp/go-bexpr grammar/grammar.peg) stays inside the parentheses.
+    // Anything else, such as `… == "x") or ("/item/id" != "x"`, could close them and escape `own`.
+    checkOneExpression(args.filter);
+    return sessionPage({ ...args, filter: `${own} and (${args.filter})` }, ctx);
+  }
+}
+
+function checkOneExpression(filter: string): void {
+  try {
+    parseFilter(filter);
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) {
+      throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `filter is not a valid filter expression: ${err.message}`, { field: "filter" });
+    }
+    throw err;
   }
 }
