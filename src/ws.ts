@@ -23,9 +23,9 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from "graphql";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { createCallScope } from "./boundary/call-scope.js";
 import type { BoundaryClient } from "./boundary/client.js";
 import type { QueryLimits } from "./config.js";
@@ -105,6 +105,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
    */
   const eventResults = new WeakMap<object, { auth: string | undefined; results: Map<string, Promise<ExecutionResult>> }>();
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
+  // What events cost: executions, not subscribers (identical subscriptions share one).
+  const executions = options.metrics
+    ? new Counter({ name: "graphql_subscription_executions_total", help: "Executions of subscription events (one per event and distinct operation, shared by its subscribers).", registers: [options.metrics] })
+    : undefined;
   const maxBuffer = options.maxSocketBufferBytes ?? 4 * 1024 * 1024;
 
   const loadersFor = (event: unknown, auth: string | undefined, client: BoundaryClient): Loaders => {
@@ -152,6 +156,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       return result;
     };
     const execute1 = (event: unknown): Promise<ExecutionResult> => {
+      executions?.inc();
       const callScope = createCallScope(options.requestTimeoutMs);
       const client = options.contextDeps.client.withScope(callScope);
       const contextValue: LiveContext = { ...base, client, callScope, loaders: loadersFor(event, base.auth, client) };
@@ -161,6 +166,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // A client that stops reading would otherwise have every event buffered for it without bound. Checked
+  // after each send, not before: the events of many subscriptions are sent in one burst.
+  wss.on("connection", (socket: WebSocket) => {
+    const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
+    socket.send = ((data: unknown, cb?: (err?: Error) => void) => {
+      send(data, cb);
+      if (socket.bufferedAmount <= maxBuffer || socket.readyState !== WebSocket.OPEN) return;
+      logger.warn({ bufferedBytes: socket.bufferedAmount, limit: maxBuffer }, "closing a WebSocket that stopped reading");
+      socket.close(SLOW_READER_CLOSE_CODE, "Too far behind: read faster or subscribe to less");
+      // Its close frame waits behind the unread data, so the handshake cannot finish: cut it.
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }) as WebSocket["send"];
+  });
   const server = useServer<Record<string, unknown>>(
     {
       schema,
@@ -217,16 +235,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         const contextValue: LiveContext = { ...base(), live };
         return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
       },
-      onNext(ctx, _id, _payload, _args, result) {
-        // A client that stops reading would otherwise have every event buffered for it without bound.
-        const socket = ctx.extra.socket;
-        if (socket.bufferedAmount > maxBuffer && socket.readyState === socket.OPEN) {
-          logger.warn({ bufferedBytes: socket.bufferedAmount, limit: maxBuffer }, "closing a WebSocket that stopped reading");
-          socket.close(SLOW_READER_CLOSE_CODE, "Too far behind: read faster or subscribe to less");
-          // Its close frame waits behind the unread data, so the handshake cannot finish: cut it.
-          setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
-          return undefined;
-        }
+      onNext(_ctx, _id, _payload, _args, result) {
         if (!result.errors) return undefined;
         return { ...result, errors: result.errors.map((e) => format(e as GraphQLError)) };
       },
