@@ -6,7 +6,8 @@
  *
  * Each event is executed with a context of its own, whose loaders are made for that event: neighbours
  * (`Session.user`, `scope.parent`, …) are read per event and nothing is cached from one event to the
- * next. Subscribers of one poller receive the same event object, so they share that event's loaders.
+ * next. Subscribers of one poller receive the same event object, so they share that event's loaders,
+ * and those that sent the same operation share one execution of it (see `subscribe`).
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -141,7 +142,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     const text = args.document.loc?.source.body;
     const operationKey = text === undefined ? undefined : JSON.stringify([text, args.operationName ?? null, args.variableValues ?? null]);
     const run = (event: unknown): Promise<ExecutionResult> => {
-      if (operationKey === undefined || typeof event !== "object" || event === null) return execute1(event);
+      if (operationKey === undefined || typeof event !== "object" || event === null) return executeEvent(event);
       let shared = eventResults.get(event);
       // Pollers are per token, so an event never reaches two tokens; checked all the same.
       if (!shared || shared.auth !== base.auth) {
@@ -150,12 +151,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       }
       let result = shared.results.get(operationKey);
       if (!result) {
-        result = execute1(event);
+        result = executeEvent(event);
         shared.results.set(operationKey, result);
       }
       return result;
     };
-    const execute1 = (event: unknown): Promise<ExecutionResult> => {
+    const executeEvent = (event: unknown): Promise<ExecutionResult> => {
       executions?.inc();
       const callScope = createCallScope(options.requestTimeoutMs);
       const client = options.contextDeps.client.withScope(callScope);

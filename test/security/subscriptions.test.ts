@@ -209,6 +209,15 @@ describe("subscription fan-out", () => {
     // One event, twenty subscribers, one operation: one execution and one read of the user.
     expect((await metric(stack, "graphql_subscription_executions_total")) - before).toBe(1);
     expect(callsTo(stack.emulator, "GET", new RegExp(`^/v1/users/${user.userId}$`))).toHaveLength(1);
+
+    // Late joiners are told the current listing first: one execution for all of them too.
+    const joined = await metric(stack, "graphql_subscription_executions_total");
+    const late = Array.from({ length: 20 }, (_, i) => new Recorder(i % 2 ? a : b, withUser, variables));
+    await until(() => late.every((s) => s.events.length >= 1), "the late joiners' first events");
+    const listing = late[0]!.events[0]!.data!.sessionsChanged.items as unknown[];
+    expect(listing).toContainEqual({ id: created, user: { id: user.userId } });
+    for (const s of late) expect(s.events[0]!.data!.sessionsChanged.items).toEqual(listing);
+    expect((await metric(stack, "graphql_subscription_executions_total")) - joined).toBe(1);
     await expectResponsive(stack.gateway.url, stack.emulator);
   });
 
