@@ -67,6 +67,12 @@ export interface Config {
   readonly subscriptionDefaultIntervalMs: number;
   /** `MAX_POLLERS`: most live pollers (one per token and subscription arguments) in this process. Default 200. */
   readonly maxPollers: number;
+  /** `MAX_POLLERS_PER_TOKEN`: most live pollers one token may hold, so one client cannot take every MAX_POLLERS slot. Default 20. */
+  readonly maxPollersPerToken: number;
+  /** `MAX_SUBSCRIPTIONS_PER_CONNECTION`: most open subscriptions on one WebSocket. Default 100. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** `MAX_SOCKET_BUFFER_BYTES`: a WebSocket whose unsent data passes this (a client that stops reading) is closed. Default 4 MiB. */
+  readonly maxSocketBufferBytes: number;
   /** `FAST_LANE`: serve plain POST queries and mutations whose document is already parsed, validated and
    * within the limits on the gateway's own lean path (src/graphql/fast-lane.ts) instead of Apollo's
    * request pipeline; the answers are the same. Default true; false sends everything through Apollo. */
@@ -230,6 +236,9 @@ export function loadConfig(env: Env): Config {
     subscriptionMinIntervalMs: int("SUBSCRIPTION_MIN_INTERVAL_MS", 500, 1, 3_600_000),
     subscriptionDefaultIntervalMs: int("SUBSCRIPTION_DEFAULT_INTERVAL_MS", 2_000, 1, 3_600_000),
     maxPollers: int("MAX_POLLERS", 200, 1, 100_000),
+    maxPollersPerToken: int("MAX_POLLERS_PER_TOKEN", 20, 1, 100_000),
+    maxSubscriptionsPerConnection: int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100_000),
+    maxSocketBufferBytes: int("MAX_SOCKET_BUFFER_BYTES", 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
     fastLane: bool("FAST_LANE", true),
     allowedHosts: hostList(text("ALLOWED_HOSTS")),
     metricsPort: text("METRICS_PORT") === undefined ? undefined : int("METRICS_PORT", 0, 0, 65535),

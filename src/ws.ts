@@ -6,7 +6,8 @@
  *
  * Each event is executed with a context of its own, whose loaders are made for that event: neighbours
  * (`Session.user`, `scope.parent`, …) are read per event and nothing is cached from one event to the
- * next. Subscribers of one poller receive the same event object, so they share that event's loaders.
+ * next. Subscribers of one poller receive the same event object, so they share that event's loaders,
+ * and those that sent the same operation share one execution of it (see `subscribe`).
  */
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -23,14 +24,14 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from "graphql";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { createCallScope } from "./boundary/call-scope.js";
 import type { BoundaryClient } from "./boundary/client.js";
 import type { QueryLimits } from "./config.js";
 import { createContextFactory, lendsFallback, type ContextDeps, type GatewayContext } from "./context.js";
-import { createErrorFormatter } from "./graphql/errors.js";
+import { GatewayErrorCode, createErrorFormatter, gatewayError } from "./graphql/errors.js";
 import { checkLimits, createCostEstimator } from "./graphql/limits.js";
 import type { LiveContext } from "./graphql/resolvers/subscription.resolver.js";
 import { createLiveRegistry, type LiveRegistry } from "./live/registry.js";
@@ -51,6 +52,12 @@ export interface SubscriptionServerOptions {
   requestTimeoutMs: number;
   /** MAX_POLLERS, SUBSCRIPTION_MIN_INTERVAL_MS, SUBSCRIPTION_DEFAULT_INTERVAL_MS. */
   maxPollers: number;
+  /** MAX_POLLERS_PER_TOKEN: most pollers one token holds. Default: maxPollers. */
+  maxPollersPerToken?: number;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION: most open subscriptions on one socket. Default 100. */
+  maxSubscriptionsPerConnection?: number;
+  /** MAX_SOCKET_BUFFER_BYTES: a socket with more unsent bytes than this is closed (4429). Default 4 MiB. */
+  maxSocketBufferBytes?: number;
   minIntervalMs: number;
   defaultIntervalMs: number;
   logger: Logger;
@@ -70,12 +77,16 @@ export interface SubscriptionServer {
 /** How long open sockets get to finish their closing handshake at shutdown before they are cut. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** Close code of a socket whose reader fell too far behind (MAX_SOCKET_BUFFER_BYTES). */
+export const SLOW_READER_CLOSE_CODE = 4429;
+
 export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { httpServer, schema, logger } = options;
   const live = createLiveRegistry({
     client: options.contextDeps.client,
     logger,
     maxPollers: options.maxPollers,
+    maxPollersPerToken: options.maxPollersPerToken,
     minIntervalMs: options.minIntervalMs,
     defaultIntervalMs: options.defaultIntervalMs,
     maxListItems: options.maxListItems,
@@ -90,6 +101,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const connections = new WeakMap<object, () => GatewayContext>();
   /** One set of loaders per event (per event object: per poller and view), so its subscribers share it. */
   const eventLoaders = new WeakMap<object, { auth: string | undefined; loaders: Loaders }>();
+  /**
+   * One execution per event and distinct operation (document text, operation name, variables): the
+   * subscribers of one poller that sent the same operation share its result instead of each executing
+   * the event (and reading its neighbours) again.
+   */
+  const eventResults = new WeakMap<object, { auth: string | undefined; results: Map<string, Promise<ExecutionResult>> }>();
+  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
+  // What events cost: executions, not subscribers (identical subscriptions share one).
+  const executions = options.metrics
+    ? new Counter({ name: "graphql_subscription_executions_total", help: "Executions of subscription events (one per event and distinct operation, shared by its subscribers).", registers: [options.metrics] })
+    : undefined;
+  const maxBuffer = options.maxSocketBufferBytes ?? 4 * 1024 * 1024;
 
   const loadersFor = (event: unknown, auth: string | undefined, client: BoundaryClient): Loaders => {
     const make = () => createLoaders(client, auth, { onBatch: options.contextDeps.onBatch, concurrency: options.contextDeps.maxUpstreamConcurrency });
@@ -118,7 +141,25 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream;
     const source = stream[Symbol.asyncIterator]();
+    const text = args.document.loc?.source.body;
+    const operationKey = text === undefined ? undefined : JSON.stringify([text, args.operationName ?? null, args.variableValues ?? null]);
     const run = (event: unknown): Promise<ExecutionResult> => {
+      if (operationKey === undefined || typeof event !== "object" || event === null) return executeEvent(event);
+      let shared = eventResults.get(event);
+      // Pollers are per token, so an event never reaches two tokens; checked all the same.
+      if (!shared || shared.auth !== base.auth) {
+        shared = { auth: base.auth, results: new Map() };
+        eventResults.set(event, shared);
+      }
+      let result = shared.results.get(operationKey);
+      if (!result) {
+        result = executeEvent(event);
+        shared.results.set(operationKey, result);
+      }
+      return result;
+    };
+    const executeEvent = (event: unknown): Promise<ExecutionResult> => {
+      executions?.inc();
       const callScope = createCallScope(options.requestTimeoutMs);
       const client = options.contextDeps.client.withScope(callScope);
       const contextValue: LiveContext = { ...base, client, callScope, loaders: loadersFor(event, base.auth, client) };
@@ -128,6 +169,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // A client that stops reading would otherwise have every event buffered for it without bound. Checked
+  // after each send, not before: the events of many subscriptions are sent in one burst.
+  wss.on("connection", (socket: WebSocket) => {
+    const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
+    socket.send = ((data: unknown, cb?: (err?: Error) => void) => {
+      send(data, cb);
+      if (socket.bufferedAmount <= maxBuffer || socket.readyState !== WebSocket.OPEN) return;
+      logger.warn({ bufferedBytes: socket.bufferedAmount, limit: maxBuffer }, "closing a WebSocket that stopped reading");
+      socket.close(SLOW_READER_CLOSE_CODE, "Too far behind: read faster or subscribe to less");
+      // Its close frame waits behind the unread data, so the handshake cannot finish: cut it.
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }) as WebSocket["send"];
+  });
   const server = useServer<Record<string, unknown>>(
     {
       schema,
@@ -148,6 +202,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         return true;
       },
       onSubscribe(ctx, _id, payload) {
+        // graphql-ws has already registered this one, so the count includes it.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
+          return [
+            gatewayError(GatewayErrorCode.RATE_LIMITED, `This connection already has its most open subscriptions (${maxSubscriptions}); complete one first.`, {
+              retryAfter: null,
+              limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            }),
+          ];
+        }
         let document: DocumentNode;
         try {
           // The token limit bounds what a subscription's document may cost to parse, as on HTTP.

@@ -466,11 +466,13 @@ describe("subscriptions", () => {
 
     it("refuses a subscription past MAX_POLLERS with RATE_LIMITED, but still lets one share a running poller", async () => {
       const client = connect(stack, { token: admin });
-      const subs = [0, 1, 2].map((i) => new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs: 1_000 + i }));
+      // Three of the allowed intervals (multiples of the 20 ms minimum: 20, 40, 80, 200, 400, 1200, 2400).
+      const subs = [400, 1_200, 2_400].map((intervalMs) => new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs }));
       await Promise.all(subs.map((s) => s.event(1)));
-      const over = new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs: 999 });
+      const over = new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs: 200 });
       await over.end();
       expect(over.events[0]!.errors![0]!.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "MAX_POLLERS" });
+      // 1000 ms rounds up to 1200 and shares that poller.
       const sharing = new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs: 1_000 });
       expect((await sharing.event(1)).errors).toBeUndefined();
       expect(await liveCounts(stack)).toEqual({ pollers: 3, subscriptions: 4 });

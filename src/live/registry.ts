@@ -3,6 +3,7 @@
  * get one poller; a poller stops when its last subscriber leaves. Nothing is shared across tokens (the
  * token is part of every key), and a token the controller refused (401) stops all of its pollers.
  */
+import { createHash } from "node:crypto";
 import { Gauge, type Registry } from "prom-client";
 import { checkFilter, checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
 import type { BoundaryApiError } from "../boundary/errors.js";
@@ -19,6 +20,8 @@ export interface LiveRegistryOptions {
   logger: Logger;
   /** Most pollers at once in this process (MAX_POLLERS). A subscription that needs one more is refused. */
   maxPollers: number;
+  /** Most pollers one token holds at once (MAX_POLLERS_PER_TOKEN), so one client cannot take every slot. Default: maxPollers. */
+  maxPollersPerToken?: number;
   /** Shortest interval a subscription may ask for (SUBSCRIPTION_MIN_INTERVAL_MS); shorter ones are raised to it. */
   minIntervalMs: number;
   /** Interval of a subscription that names none (SUBSCRIPTION_DEFAULT_INTERVAL_MS), raised to the minimum if below. */
@@ -57,8 +60,26 @@ export interface LiveRegistry {
 /** An interval longer than this is taken as this (setTimeout's range, and a subscription that never polls is useless). */
 const MAX_INTERVAL_MS = 3_600_000;
 
+/**
+ * The intervals a subscription may get, as multiples of the minimum (500, 1000, 2000, 5000, 10000, 30000
+ * and 60000 ms at the default minimum of 500); past the last, whole multiples of it. An asked interval is
+ * rounded up to one of them, so subscriptions that differ only by a few milliseconds share a poller
+ * instead of each taking a MAX_POLLERS slot.
+ */
+const INTERVAL_STEPS = [1, 2, 4, 10, 20, 60, 120];
+
+/** Per-token counts are keyed by a digest: the map never holds a token. */
+function tokenKey(auth: string | undefined): string {
+  return createHash("sha256")
+    .update(auth ?? "")
+    .digest("base64url");
+}
+
 export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
   const pollers = new Map<string, RunningPoller>();
+  /** Running pollers per token digest (see tokenKey). */
+  const perToken = new Map<string, number>();
+  const maxPerToken = options.maxPollersPerToken ?? options.maxPollers;
   let closed = false;
 
   const deps: PollerDeps = {
@@ -66,7 +87,13 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     pollTimeoutMs: options.pollTimeoutMs,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
     onStop(poller) {
-      if (pollers.get(poller.key) === poller) pollers.delete(poller.key);
+      if (pollers.get(poller.key) === poller) {
+        pollers.delete(poller.key);
+        const holder = tokenKey(poller.auth);
+        const left = (perToken.get(holder) ?? 1) - 1;
+        if (left > 0) perToken.set(holder, left);
+        else perToken.delete(holder);
+      }
       options.logger.debug({ field: poller.kind, pollers: pollers.size }, "live poller stopped");
     },
     onRefused(auth: string | undefined, error: BoundaryApiError) {
@@ -79,10 +106,13 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
 
   const intervalOf = (asked: number | undefined): number => {
     const floor = options.minIntervalMs;
-    return Math.min(Math.max(asked ?? Math.max(options.defaultIntervalMs, floor), floor), MAX_INTERVAL_MS);
+    const wanted = Math.min(Math.max(asked ?? Math.max(options.defaultIntervalMs, floor), floor), MAX_INTERVAL_MS);
+    const step = INTERVAL_STEPS.map((n) => n * floor).find((ms) => ms >= wanted);
+    const last = INTERVAL_STEPS[INTERVAL_STEPS.length - 1]! * floor;
+    return Math.min(step ?? Math.ceil(wanted / last) * last, Math.max(MAX_INTERVAL_MS, floor));
   };
 
-  function obtain<P extends RunningPoller>(key: string, create: () => P): P {
+  function obtain<P extends RunningPoller>(key: string, auth: string | undefined, create: () => P): P {
     if (closed) throw gatewayError(GatewayErrorCode.UPSTREAM_UNAVAILABLE, "The gateway is shutting down; subscribe again shortly.");
     const existing = pollers.get(key);
     if (existing?.running) return existing as P;
@@ -93,8 +123,18 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
         { retryAfter: null, limit: "MAX_POLLERS" },
       );
     }
+    const holder = tokenKey(auth);
+    const held = perToken.get(holder) ?? 0;
+    if (held >= maxPerToken) {
+      throw gatewayError(
+        GatewayErrorCode.RATE_LIMITED,
+        `This token already holds its most live pollers (${maxPerToken}); close a subscription, or subscribe with the same arguments as an existing one to share its poller.`,
+        { retryAfter: null, limit: "MAX_POLLERS_PER_TOKEN" },
+      );
+    }
     const poller = create();
     pollers.set(key, poller);
+    perToken.set(holder, held + 1);
     // The key holds the token: never logged.
     options.logger.debug({ field: poller.kind, pollers: pollers.size }, "live poller started");
     return poller;
@@ -138,14 +178,14 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       // includeTerminated is not in the key: every poller lists terminated sessions anyway (see
       // sessions-poller.ts), and each subscriber gets its own view of the shared listing.
       const key = JSON.stringify(["sessionsChanged", auth ?? null, query.scopeId, query.recursive, query.filter ?? null, intervalMs]);
-      const poller = obtain(key, () => new SessionsPoller(key, auth, intervalMs, deps, options.client, query, options.maxListItems));
+      const poller = obtain(key, auth, () => new SessionsPoller(key, auth, intervalMs, deps, options.client, query, options.maxListItems));
       return poller.join({ includeTerminated: params.includeTerminated });
     },
     sessionUpdated(auth, id, asked) {
       checkSessionId(id);
       const intervalMs = intervalOf(asked);
       const key = JSON.stringify(["sessionUpdated", auth ?? null, id, intervalMs]);
-      const poller = obtain(key, () => new SessionPoller(key, auth, intervalMs, deps, options.client, id));
+      const poller = obtain(key, auth, () => new SessionPoller(key, auth, intervalMs, deps, options.client, id));
       return poller.join(undefined);
     },
     get pollerCount() {

@@ -39,6 +39,9 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
   /** The listing as of the last successful poll, terminated sessions included; undefined before it. */
   private current: Map<string, WireSession> | undefined;
   private listToken: string | undefined;
+  /** The listing told to joining subscribers, per view, until the state changes: subscribers that join
+   * in between get the same event object, so they share its execution instead of each making their own. */
+  private readonly welcomes = new Map<boolean, SessionsDelta>();
 
   constructor(
     key: string,
@@ -55,7 +58,9 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
 
   protected welcome(stream: EventStream<SessionsEvent>, view: SessionsView): void {
     if (this.current === undefined) return; // the first poll tells everyone
-    stream.push(this.listingFor(view));
+    let listing = this.welcomes.get(view.includeTerminated);
+    if (listing === undefined) this.welcomes.set(view.includeTerminated, (listing = this.listingFor(view)));
+    stream.push(listing);
   }
 
   protected merge(queued: SessionsEvent, next: SessionsEvent): SessionsEvent | undefined {
@@ -88,7 +93,9 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
       current.delete(id);
       changes.push({ id, before, after: undefined });
     }
-    this.listToken = listing.listToken ?? this.listToken;
+    const listToken = listing.listToken ?? this.listToken;
+    if (changes.length > 0 || listToken !== this.listToken) this.welcomes.clear();
+    this.listToken = listToken;
     this.publish(changes);
   }
 
@@ -105,6 +112,7 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
     const previous = this.current;
     this.current = fresh;
     this.listToken = listing.listToken;
+    this.welcomes.clear();
     if (previous === undefined) {
       const byView = new Map<boolean, SessionsDelta>();
       for (const [stream, view] of this.subscribers) {
