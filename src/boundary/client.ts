@@ -89,7 +89,7 @@ export interface BoundaryClient {
   /** This client with every call under `scope`: its deadline, and counted in its tally. */
   withScope(scope: CallScope): BoundaryClient;
   /** The pool's state, for readiness: `wedged` when calls wait for a connection and none has settled
-   * for longer than the per-call timeout (see `poolHealth`). */
+   * for longer than the per-call timeout. */
   health(): PoolHealth;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
@@ -201,9 +201,16 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     },
   });
 
-  /** When a call last settled; with calls queued, a long silence means the pool is wedged. */
+  /** Calls handed to the pool and not yet settled, and when one last settled (or, after a quiet spell,
+   * when the first of them started): with calls queued, a long silence means the pool is wedged. The
+   * restart after a quiet spell keeps the first burst after idling from looking wedged. */
+  let inPool = 0;
   let lastProgress = performance.now();
+  const entered = () => {
+    if (inPool++ === 0) lastProgress = performance.now();
+  };
   const progress = () => {
+    inPool--;
     lastProgress = performance.now();
   };
 
@@ -283,6 +290,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     try {
       const answer = await raceAbort(
         (async () => {
+          entered();
           const res = await pool.request({
             method,
             path: prefix + path,

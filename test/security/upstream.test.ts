@@ -108,6 +108,27 @@ describe("upstream exhaustion", () => {
     }
   });
 
+  it("a burst after an idle spell queues calls without being reported as a wedged pool", async () => {
+    const emulator = await startEmulator({ port: 0, sessions: 5, latencyMs: 100 });
+    const client = createBoundaryClient({ baseUrl: emulator.url, timeoutMs: 500, connections: 1 });
+    try {
+      const id = emulator.store.sessions()[0]!.id;
+      const auth = `Bearer ${emulator.tokens.admin.token}`;
+      // Idle for longer than the timeout: the last settled call is long past, yet nothing is stuck.
+      await new Promise((r) => setTimeout(r, 600));
+      const burst = Promise.all([client.getSession(id, auth), client.getSession(id, auth), client.getSession(id, auth)]);
+      await new Promise((r) => setTimeout(r, 20));
+      const during = client.health();
+      expect(during.queued).toBeGreaterThan(0);
+      expect(during.wedged).toBe(false);
+      expect((await burst).map((s) => s.id)).toEqual([id, id, id]);
+      expect(client.health()).toMatchObject({ wedged: false, queued: 0 });
+    } finally {
+      await client.close();
+      await emulator.close();
+    }
+  });
+
   it("header values: RFC 9110 field-value, without leading or trailing whitespace", () => {
     expect(isValidHeaderValue("Bearer at_1234_abc")).toBe(true);
     expect(isValidHeaderValue("Bearer \u00e9")).toBe(true);
