@@ -108,6 +108,46 @@ describe("upstream exhaustion", () => {
     }
   });
 
+  it("a fallback token that is not a header value no longer wedges the pool: UNAUTHENTICATED, no upstream call, subscriptions end", async () => {
+    // BOUNDARY_TOKEN's own check refuses whitespace only; a control character reaches the funnel.
+    stack = await startStack({ env: SMALL, gateway: { fallbackToken: "x\u0001" } });
+    const id = stack.emulator.store.sessions()[0]!.id;
+    const before = stack.emulator.calls.length;
+    for (let i = 0; i < 10; i++) {
+      const res = await stack.gql("query($id: ID!) { session(id: $id) { id } }", { id });
+      expect(res.status).toBe(200);
+      expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
+    }
+    // Over WebSocket without a token (no Origin: the fallback is lent): the poller stops at once.
+    const client = createClient({ url: stack.gateway.url.replace(/^http/, "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const outcome = await new Promise<{ codes: unknown[]; completed: boolean }>((resolve, reject) => {
+        const codes: unknown[] = [];
+        const timer = setTimeout(() => reject(new Error(`the subscription kept running: ${JSON.stringify(codes)}`)), 3_000);
+        client.subscribe(
+          { query: "subscription($id: ID!) { sessionUpdated(id: $id, intervalMs: 20) { id } }", variables: { id } },
+          {
+            next: (r) => codes.push(...(r.errors ?? []).map((e) => e.extensions?.code)),
+            error: (e) => {
+              clearTimeout(timer);
+              reject(e instanceof Error ? e : new Error(JSON.stringify(e)));
+            },
+            complete: () => {
+              clearTimeout(timer);
+              resolve({ codes, completed: true });
+            },
+          },
+        );
+      });
+      expect(outcome).toEqual({ codes: ["UNAUTHENTICATED"], completed: true });
+    } finally {
+      await client.dispose();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stack.emulator.calls.length).toBe(before);
+    await expectResponsive(stack.gateway.url, stack.emulator);
+  });
+
   it("a burst after an idle spell queues calls without being reported as a wedged pool", async () => {
     const emulator = await startEmulator({ port: 0, sessions: 5, latencyMs: 100 });
     const client = createBoundaryClient({ baseUrl: emulator.url, timeoutMs: 500, connections: 1 });
