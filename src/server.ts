@@ -285,10 +285,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 }
 
 /** `/readyz`: whether the controller answers (any HTTP status below 500), probed at most once per
- * `cacheMs` so that frequent probes never hammer it. */
+ * `cacheMs` so that frequent probes never hammer it. A wedged pool (calls queued, none settled for
+ * longer than the upstream timeout) is unavailable at once, without a probe that would queue behind it;
+ * the probe itself is bounded by the client (ping). */
 function createReadiness(client: BoundaryClient, cacheMs: number): () => Promise<{ ok: boolean; reason?: string }> {
   let last: { at: number; result: Promise<{ ok: boolean; reason?: string }> } | undefined;
   return () => {
+    if (client.health().wedged) return Promise.resolve({ ok: false, reason: "upstream pool wedged" });
     const now = Date.now();
     if (last && now - last.at < cacheMs) return last.result;
     const result = client.ping().then(

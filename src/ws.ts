@@ -28,7 +28,7 @@ import { Counter, type Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { createCallScope } from "./boundary/call-scope.js";
-import type { BoundaryClient } from "./boundary/client.js";
+import { isValidHeaderValue, type BoundaryClient } from "./boundary/client.js";
 import type { QueryLimits } from "./config.js";
 import { createContextFactory, lendsFallback, type ContextDeps, type GatewayContext } from "./context.js";
 import { GatewayErrorCode, createErrorFormatter, gatewayError } from "./graphql/errors.js";
@@ -193,6 +193,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         // A malformed credential is refused outright rather than silently dropped.
         if (fromParams !== undefined && typeof fromParams !== "string") return false;
         const token = nonBlank(fromParams) ?? nonBlank(request.headers.authorization);
+        // A token that cannot be a header value (CR/LF, control characters) is refused here (4403);
+        // the upstream client refuses it too, but a socket has no business living on with it.
+        if (token !== undefined && !isValidHeaderValue(token)) return false;
         const headers: IncomingHttpHeaders = token === undefined ? {} : { authorization: token };
         // Any web page may open a WebSocket to the gateway (no CORS or CSRF check guards it), so the
         // gateway's own token (BOUNDARY_TOKEN, the demo admin) is lent only to same-origin pages and

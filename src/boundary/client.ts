@@ -10,6 +10,7 @@ import {
   BoundaryApiError,
   BoundaryError,
   BoundaryInputError,
+  BoundaryInvalidCredentialsError,
   BoundaryProtocolError,
   BoundaryTimeoutError,
   BoundaryUnreachableError,
@@ -87,8 +88,28 @@ export interface BoundaryClient {
   ping(): Promise<number>;
   /** This client with every call under `scope`: its deadline, and counted in its tally. */
   withScope(scope: CallScope): BoundaryClient;
+  /** The pool's state, for readiness: `wedged` when calls wait for a connection and none has settled
+   * for longer than the per-call timeout. */
+  health(): PoolHealth;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
+}
+
+export interface PoolHealth {
+  wedged: boolean;
+  /** Calls waiting for a connection. */
+  queued: number;
+  /** Milliseconds since a call last settled (answer, error or refusal by undici). */
+  sinceProgressMs: number;
+}
+
+/** RFC 9110 field-value: visible ASCII, obs-text, SP and HTAB inside, no leading or trailing space.
+ * undici 7 refuses anything else, and a refused request keeps its pool connection for good: after
+ * `connections` of them every later call waits forever (seen on 7.30), whatever its abort signal. */
+const FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
+
+export function isValidHeaderValue(value: string): boolean {
+  return FIELD_VALUE.test(value);
 }
 
 /** Boundary ids are `prefix_` + base62; anything else would let a caller steer the URL path. */
@@ -196,6 +217,19 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     },
   });
 
+  /** Calls handed to the pool and not yet settled, and when one last settled (or, after a quiet spell,
+   * when the first of them started): with calls queued, a long silence means the pool is wedged. The
+   * restart after a quiet spell keeps the first burst after idling from looking wedged. */
+  let inPool = 0;
+  let lastProgress = performance.now();
+  const entered = () => {
+    if (inPool++ === 0) lastProgress = performance.now();
+  };
+  const progress = () => {
+    inPool--;
+    lastProgress = performance.now();
+  };
+
   const retries = options.retries ?? 2;
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
 
@@ -216,6 +250,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     scope: CallScope | undefined,
     peek?: (body: string) => boolean,
   ): Promise<T> {
+    // Before any call: undici would refuse it and leak a pool connection (see FIELD_VALUE). Not retried.
+    if (auth !== undefined && !isValidHeaderValue(auth)) throw new BoundaryInvalidCredentialsError(endpoint);
     const outer = signal && scope?.signal ? AbortSignal.any([signal, scope.signal]) : (signal ?? scope?.signal);
     const attempts = method === "GET" ? retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
@@ -264,19 +300,29 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       "content-type": "application/json",
     };
     if (auth !== undefined) headers.authorization = auth;
+    // The gateway's own bound whatever undici does: a call queued behind wedged connections ignores its
+    // abort signal. The scope's shared signal is raced (no timer per call); an unscoped call gets one.
+    const deadline = outer ?? AbortSignal.timeout(timeoutMs);
     try {
-      const res = await pool.request({
-        method,
-        path: prefix + path,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        // The attempt's own timeout is the pool's headersTimeout/bodyTimeout (no timer per call);
-        // `outer` is the inbound request's deadline.
-        signal: outer,
-      });
-      status = res.statusCode;
-      // Read the whole body in every case: an unread body holds its socket until GC.
-      const text = await res.body.text();
+      const answer = await raceAbort(
+        (async () => {
+          entered();
+          const res = await pool.request({
+            method,
+            path: prefix + path,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            // The attempt's own timeout is the pool's headersTimeout/bodyTimeout; `deadline` is the
+            // inbound request's.
+            signal: deadline,
+          });
+          status = res.statusCode;
+          // Read the whole body in every case: an unread body holds its socket until GC.
+          return { res, text: await res.body.text() };
+        })().finally(progress),
+        deadline,
+      );
+      const { res, text } = answer;
       if (status >= 400) {
         throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint);
       }
@@ -293,7 +339,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       }
       return parsed as T;
     } catch (err) {
-      throw classify(err, endpoint, outer);
+      throw classify(err, endpoint, deadline);
     } finally {
       options.onCall?.({ endpoint, status, durationMs: performance.now() - started });
     }
@@ -373,12 +419,42 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
         throw err;
       }
     },
+    health() {
+      const { queued } = pool.stats;
+      const sinceProgressMs = performance.now() - lastProgress;
+      return { wedged: queued > 0 && sinceProgressMs > timeoutMs, queued, sinceProgressMs };
+    },
     withScope: (next) => api(next),
     async close() {
       await pool.close();
     },
   });
   return api(undefined);
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (`work` is then left to settle on its own). */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function parseErrorBody(text: string): WireError | undefined {

@@ -16,6 +16,8 @@ export type BoundaryErrorCode =
   | "BOUNDARY_PROTOCOL_ERROR"
   /** The caller's input was refused before any call (malformed id or token). */
   | "BOUNDARY_INVALID_INPUT"
+  /** The caller's credential cannot be sent as an HTTP header value; refused before any call. */
+  | "BOUNDARY_INVALID_CREDENTIALS"
   /** A cancel named a version the session no longer has. */
   | "BOUNDARY_VERSION_CONFLICT";
 
@@ -70,6 +72,14 @@ export class BoundaryInputError extends BoundaryError {
   constructor(readonly field: string, message: string) {
     super(message);
     this.name = "BoundaryInputError";
+  }
+}
+
+export class BoundaryInvalidCredentialsError extends BoundaryError {
+  readonly code = "BOUNDARY_INVALID_CREDENTIALS" as const;
+  constructor(readonly endpoint: string) {
+    super(`the credential is not a valid header value; ${endpoint} not called`);
+    this.name = "BoundaryInvalidCredentialsError";
   }
 }
 

@@ -59,6 +59,8 @@ export function mapBoundaryError(err: BoundaryError): MappedError {
       const e = err as BoundaryError & { field: string };
       return { code: GatewayErrorCode.BAD_USER_INPUT, message: err.message, extensions: { field: e.field } };
     }
+    case "BOUNDARY_INVALID_CREDENTIALS":
+      return { code: GatewayErrorCode.UNAUTHENTICATED, message: "The token is not a valid header value: send a Boundary token as `Authorization: Bearer <token>`." };
     case "BOUNDARY_VERSION_CONFLICT": {
       const e = err as BoundaryError & { currentVersion: number; sentVersion: number };
       return {
