@@ -187,8 +187,10 @@ export function loadConfig(env: Env): Config {
   }
 
   const boundaryToken = text("BOUNDARY_TOKEN");
-  if (boundaryToken !== undefined && /[\s\r\n]/.test(boundaryToken)) {
-    problems.push("BOUNDARY_TOKEN must be a single token without spaces (value not shown)");
+  // Visible characters only: anything else is no header value, and the upstream client would refuse
+  // every request that falls back on it.
+  if (boundaryToken !== undefined && !/^[\x21-\x7e\x80-\xff]+$/.test(boundaryToken)) {
+    problems.push("BOUNDARY_TOKEN must be a single token of visible characters, without spaces (value not shown)");
   }
 
   const rawLevel = text("LOG_LEVEL")?.toLowerCase() ?? "info";

@@ -44,6 +44,11 @@ describe("loadConfig", () => {
     });
   });
 
+  it("refuses a BOUNDARY_TOKEN that is not a header value, without echoing it", () => {
+    expect(() => loadConfig({ BOUNDARY_TOKEN: "at_1\u0001secret" })).toThrow(/BOUNDARY_TOKEN must be a single token of visible characters/);
+    expect(() => loadConfig({ BOUNDARY_TOKEN: "at_1\u0001secret" })).not.toThrow(/secret/);
+  });
+
   it("reads ALLOWED_HOSTS as lower-case names, brackets dropped", () => {
     expect(loadConfig({ ALLOWED_HOSTS: " Gateway.Example ,[::1],*" }).allowedHosts).toEqual(["gateway.example", "::1", "*"]);
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "20000", HTTP_REQUEST_TIMEOUT_MS: "10000" })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
