@@ -18,17 +18,18 @@ import { readFile } from "node:fs/promises";
 import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
-import { createFastLane } from "./graphql/fast-lane.js";
-import { createLimitChecker, createLimitsPlugin } from "./graphql/limits.js";
 import { createMetrics } from "./metrics.js";
 import { createObservabilityPlugin, createRequestObserver } from "./observability.js";
 import { createExplorer } from "./explorer/index.js";
-import { createContextFactory, type GatewayContext } from "./context.js";
-import { GatewayErrorCode, createErrorFormatter } from "./graphql/errors.js";
+import type { GatewayContext } from "./graphql/context.js";
+import { GatewayErrorCode } from "./graphql/errors.js";
+import { createExecutionCore, type RequestHook } from "./execution/index.js";
+import { createApolloExecution } from "./execution/apollo.js";
+import { createFastPath } from "./transport/fast-path.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
-import { attachSubscriptionServer } from "./ws.js";
+import { attachSubscriptionServer } from "./transport/ws.js";
 
 export interface GatewayOptions {
   /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   /** TLS settings towards the controller. */
   tls?: BoundaryClientOptions["tls"];
   logger?: Logger;
+  /** Request hooks, in order, run for every operation of every transport (see src/execution/hooks.ts). */
+  hooks?: readonly RequestHook[];
 }
 
 export interface Gateway {
@@ -71,7 +74,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     onBatch: metrics.observeBatch,
     maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
   };
-  const makeContext = createContextFactory(contextDeps);
   const acceptsHost = createHostCheck(allowedHostsFor(config.allowedHosts, config.host, contextDeps.fallbackToken !== undefined));
   const readiness = createReadiness(client, config.readyCacheMs);
   // GraphiQL at /graphiql, its assets served from node_modules (no CDN); Sandbox stays on /graphql.
@@ -97,21 +99,23 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           });
         });
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
-  // Shared by Apollo's pipeline and the fast lane, so both refuse, format and count alike.
-  const checkLimits = createLimitChecker(config.limits, config.maxListItems);
-  const formatError = createErrorFormatter(logger);
+  // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
+  // execute and format through it.
+  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks });
+  const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
-  const fastLane = config.fastLane ? createFastLane({ schema, checkLimits, formatError, observe, maxTokens: config.limits.maxTokens }) : undefined;
+  const fastPath = config.fastLane ? createFastPath(core, observe) : undefined;
   // Cleared when stopping: from then on Apollo answers everything (and refuses new operations).
   let accepting = true;
   const apollo = new ApolloServer<GatewayContext>({
-    // One construction for both variants, so every plugin (query limits above all) applies to the subgraph too.
-    schema,
+    // One construction for both variants, so every plugin (the core's above all) applies to the subgraph too.
+    // The schema comes through the gateway interface, whose executor is the core's.
+    gateway: apolloExecution.gateway,
     introspection: config.introspection,
     // Kept on: it is what stops a browser on another origin from sending simple (form/GET) requests.
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError,
+    formatError: core.formatError,
     // Apollo's default re-raises SIGTERM and drops in-flight requests; main.ts drains instead.
     stopOnTerminationSignals: false,
     logger: {
@@ -130,7 +134,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      createLimitsPlugin(checkLimits),
+      apolloExecution.plugin,
       createObservabilityPlugin(observe),
       config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
@@ -141,9 +145,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // Subscriptions: graphql-ws on the upgrade of /graphql, outside Apollo (see src/ws.ts).
   const subscriptions = attachSubscriptionServer({
     httpServer,
-    schema,
-    contextDeps,
-    limits: config.limits,
+    core,
+    client,
     maxListItems: config.maxListItems,
     maxPayloadBytes: config.maxBodyBytes,
     acceptsHost,
@@ -166,13 +169,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
   });
 
-  /** The fast lane's plan, or undefined for Apollo, which also answers whatever the planning trips on. */
+  /** The fast path's plan, or undefined for Apollo, which also answers whatever the planning trips on. */
   function planFast(req: IncomingMessage, body: unknown) {
-    if (!fastLane) return undefined;
+    if (!fastPath) return undefined;
     try {
-      return fastLane.plan(req.method, req.headers.accept, body);
+      return fastPath.plan(req.method, req.headers.accept, body);
     } catch (err) {
-      logger.warn({ err }, "fast lane could not plan a request; Apollo answers it");
+      logger.warn({ err }, "fast path could not plan a request; Apollo answers it");
       return undefined;
     }
   }
@@ -214,7 +217,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       const started = performance.now();
       const callScope = createCallScope(config.requestTimeoutMs);
       try {
-        const answer = await fastLane!.run(plan, makeContext(req.headers, callScope), started);
+        const answer = await fastPath!.run(plan, req.headers, callScope, started);
         // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB).
         const bytes = Buffer.from(answer.body);
         answer.headers["content-length"] = String(bytes.length);
@@ -241,7 +244,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const response = await apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest,
-        context: async () => makeContext(req.headers, callScope),
+        context: async () => apolloExecution.context(req.headers, callScope),
       })
       .finally(callScope.end);
     for (const [key, value] of response.headers) res.setHeader(key, value);

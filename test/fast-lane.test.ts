@@ -8,8 +8,9 @@
 import { readFileSync } from "node:fs";
 import { buildSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimitChecker } from "../src/graphql/limits.js";
-import { createFastLane } from "../src/graphql/fast-lane.js";
+import { createBoundaryClient } from "../src/boundary/client.js";
+import { createExecutionCore } from "../src/execution/index.js";
+import { createFastPath } from "../src/transport/fast-path.js";
 import type { WireSession } from "../src/boundary/wire.js";
 import type { Emulator } from "../src/emulator/types.js";
 import { startStack, type Stack } from "./helpers/harness.js";
@@ -258,21 +259,26 @@ describe("FEDERATION=true through the fast lane", () => {
   });
 });
 
-describe("createFastLane().plan", () => {
+describe("createFastPath().plan", () => {
   const schema = buildSchema(`type Query { a(n: Int): Int b: [Int] } type Mutation { m: Int } type Subscription { s: Int }`);
-  const lane = (max?: number) =>
-    createFastLane({
+  // Planning calls nothing upstream: the client points at a port nobody listens on.
+  const client = createBoundaryClient({ baseUrl: "http://127.0.0.1:9", timeoutMs: 1_000 });
+  const lane = (max?: number) => {
+    const core = createExecutionCore({
       schema,
-      checkLimits: createLimitChecker({ maxDepth: 3, maxAliases: 1, maxRootFields: 2, maxCost: 100 }, 100),
-      formatError: (f) => f,
-      observe: () => {},
-      maxDocuments: max,
+      limits: { maxDepth: 3, maxAliases: 1, maxRootFields: 2, maxCost: 100, maxTokens: 5_000 },
+      contextDeps: { client, fallbackToken: undefined, maxListItems: 100 },
+      logger: { error() {}, warn() {} },
+      cache: { maxDocuments: max },
     });
+    const path = createFastPath(core, () => {});
+    return { plan: path.plan, get size() { return core.cache.size; } };
+  };
 
   it("takes plain queries and mutations, and declines everything else before running anything", () => {
     const l = lane();
     expect(l.plan("POST", undefined, { query: "{ a }" })?.contentType).toBe("application/json; charset=utf-8");
-    expect(l.plan("POST", "application/graphql-response+json", { query: "mutation { m }" })?.operation.operation).toBe("mutation");
+    expect(l.plan("POST", "application/graphql-response+json", { query: "mutation { m }" })?.op.operation.operation).toBe("mutation");
     expect(l.plan("POST", undefined, { query: "query Q($n: Int) { a(n: $n) }", variables: { n: 3 }, operationName: "Q" })?.variables).toEqual({ n: 3 });
     const declined: [string, string | undefined, unknown][] = [
       ["GET", undefined, { query: "{ a }" }],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSchema, getIntrospectionQuery, getOperationAST, parse } from "graphql";
-import { createLimitChecker, verdictVariables } from "../src/graphql/limits.js";
+import { createLimitChecker, verdictVariables } from "../src/execution/limits.js";
 import { startStack, type Stack } from "./helpers/harness.js";
 
 let stack: Stack;

@@ -8,9 +8,8 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import { Kind, parse, printSchema, visit, type ConstDirectiveNode, type DocumentNode, type GraphQLSchema } from "graphql";
 import { createResolversMap } from "type-graphql";
 import { resourceKindOf } from "../boundary/client.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../graphql/context.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
-import { settleItems } from "../graphql/settle.js";
 import { loadNode } from "../graphql/resolvers/node.resolver.js";
 import { NODE_TYPE_NAMES } from "../graphql/types/node.type.js";
 
@@ -88,7 +87,7 @@ function guardEntities(schema: GraphQLSchema): void {
         );
       }
     });
-    // Each representation's read settled at its own index (see settleItems).
-    return Promise.resolve(resolve(source, args, context, info)).then((items: unknown) => (Array.isArray(items) ? settleItems(items) : items));
+    // Each representation's read is settled at its own index by the execution core (src/execution/list-settling.ts).
+    return resolve(source, args, context, info);
   };
 }

@@ -1,9 +1,9 @@
 /**
- * The single mapping from failures to client-visible GraphQL errors. Every error leaving the gateway
- * passes through `formatGatewayError`; it never throws, and anything it does not recognise is masked.
+ * The gateway's error vocabulary: its codes, the mapping from upstream failures to them, and the
+ * refusals resolvers raise. The one formatting step that every answer passes through is
+ * src/execution/errors.ts.
  */
-import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { GraphQLError } from "graphql";
 import { BoundaryApiError, BoundaryError } from "../boundary/errors.js";
 
 /** The closed set of codes this gateway puts in `extensions.code` for its own errors. */
@@ -25,7 +25,7 @@ export enum GatewayErrorCode {
 }
 
 /** Codes Apollo Server and graphql-js produce for request errors; passed through as they are. */
-const PASS_THROUGH_CODES = new Set<string>([
+export const PASS_THROUGH_CODES = new Set<string>([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",
@@ -112,69 +112,4 @@ function mapApiError(err: BoundaryApiError): MappedError {
 /** Throw from a resolver for a refusal the gateway decides by itself. */
 export function gatewayError(code: GatewayErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
-}
-
-export interface ErrorLogger {
-  error(obj: Record<string, unknown>, msg: string): void;
-}
-
-/** Apollo's `formatError`: the one funnel. Never throws; masks what it does not know. */
-export function createErrorFormatter(logger: ErrorLogger) {
-  // A loader shares one Error among every path that asked for the same id: log it once, not per path.
-  const logged = new WeakSet<object>();
-  const logOnce = (err: unknown, path: GraphQLFormattedError["path"], msg: string) => {
-    if (typeof err === "object" && err !== null) {
-      if (logged.has(err)) return;
-      logged.add(err);
-    }
-    logger.error({ err: describe(err), path }, msg);
-  };
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    try {
-      const original = unwrapResolverError(error);
-      const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
-      if (original instanceof BoundaryError) {
-        const mapped = mapBoundaryError(original);
-        if (mapped.code === GatewayErrorCode.UPSTREAM_ERROR || mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE || mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT) {
-          logOnce(original, formatted.path, "upstream failure");
-        }
-        return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
-      }
-      if (original instanceof GraphQLError) {
-        const code = original.extensions?.code ?? formatted.extensions?.code;
-        if (typeof code === "string" && PASS_THROUGH_CODES.has(code)) {
-          // Apollo's and graphql-js's request errors, and our own refusals, minus any stack trace.
-          const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-          return { ...base, extensions: { ...extensions, code } };
-        }
-        if (!formatted.path && original.extensions?.code === undefined) {
-          // A request-level refusal from Apollo's pipeline that carries no code (e.g. an APQ hash
-          // that does not match its query): the caller's mistake, and the message says which.
-          const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-          return { ...base, extensions: { ...extensions, code: "BAD_REQUEST" } };
-        }
-        if (formatted.path) {
-          // Raised while completing a value (e.g. SafeInt overflow, an unknown enum value): the
-          // controller's data does not fit the schema. graphql-js's message names the value only.
-          logOnce(original, formatted.path, "upstream value does not fit the schema");
-          return { ...base, extensions: { code: GatewayErrorCode.UPSTREAM_ERROR } };
-        }
-      }
-      logOnce(original, formatted.path, "unexpected error (masked)");
-      return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
-    } catch {
-      return { message: "Internal server error.", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
-    }
-  };
-}
-
-function describe(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { value: String(err) };
-  const cause = (err as { cause?: unknown }).cause;
-  return {
-    name: err.name,
-    message: err.message,
-    stack: err.stack,
-    ...(cause instanceof Error ? { cause: { name: cause.name, message: cause.message, code: (cause as { code?: unknown }).code } } : {}),
-  };
 }

@@ -7,8 +7,7 @@ import { buildSchema } from "graphql";
 import { createClient, type FormattedExecutionResult } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createFastLane } from "../../src/graphql/fast-lane.js";
-import { createLimitChecker } from "../../src/graphql/limits.js";
+import { createPreparedCache, isRequestErrors } from "../../src/execution/prepared.js";
 import { startStack, type Stack } from "../helpers/harness.js";
 import { expectResponsive } from "../helpers/responsive.js";
 
@@ -159,22 +158,15 @@ describe("a depth-1,000 query", () => {
   }, 10_000);
 });
 
-describe("the fast lane's document cache", () => {
+describe("the prepared-operation cache", () => {
   it("stays within its byte budget however many distinct large queries arrive", () => {
     const schema = buildSchema(`type Query { a(s: String): Int }`);
     const budget = 1024 * 1024;
-    const lane = createFastLane({
-      schema,
-      checkLimits: createLimitChecker({ maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 100 }, 100),
-      formatError: (formatted) => formatted,
-      observe: () => {},
-      maxCacheBytes: budget,
-      maxTokens: 5_000,
-    });
+    const lane = createPreparedCache(schema, { maxCacheBytes: budget, maxTokens: 5_000 });
     // 200 distinct 12 KB queries: about 120 MB by the cache's own estimate if kept by count alone.
     for (let i = 0; i < 200; i++) {
-      const plan = lane.plan("POST", undefined, { query: `{ a(s: "${"x".repeat(12_000)}${i}") }` });
-      expect(plan).toBeDefined();
+      const prepared = lane.prepare(`{ a(s: "${"x".repeat(12_000)}${i}") }`, undefined);
+      expect(isRequestErrors(prepared)).toBe(false);
       expect(lane.bytes).toBeLessThanOrEqual(budget);
     }
     expect(lane.bytes).toBeGreaterThan(budget / 2);

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { HostSet } from "../types/host-set.type.js";
 import { Scope } from "../types/scope.type.js";
 import { owningScope } from "./owning-scope.js";

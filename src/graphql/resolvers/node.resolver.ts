@@ -1,8 +1,7 @@
 import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
 import { resourceKindOf } from "../../boundary/client.js";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
-import { settleItems } from "../settle.js";
 import { toSession } from "../mappers.js";
 import { Node } from "../types/node.type.js";
 
@@ -60,11 +59,12 @@ export class NodeResolver {
     nullable: "items",
     description: `Several resources by id, in the order asked, read concurrently (each distinct id once). One that cannot be read, or whose prefix is unknown, is null with its error at its index; the rest stand. At most ${MAX_NODE_IDS} ids.`,
   })
-  nodes(@Arg("ids", () => [ID], { description: "Boundary ids of any supported type, mixed freely." }) ids: string[], @Ctx() ctx: GatewayContext): Promise<(Node | Error)[]> {
+  nodes(@Arg("ids", () => [ID], { description: "Boundary ids of any supported type, mixed freely." }) ids: string[], @Ctx() ctx: GatewayContext): Promise<Node>[] {
     if (ids.length > MAX_NODE_IDS) {
       throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `nodes takes at most ${MAX_NODE_IDS} ids, got ${ids.length}.`, { field: "ids" });
     }
-    // A failed item is nulled at its own index with its error, not the whole list.
-    return settleItems(ids.map((id) => loadNode(id, ctx, "ids")));
+    // A failed item is nulled at its own index with its error, not the whole list (the execution core
+    // settles the items of every list field: src/execution/list-settling.ts).
+    return ids.map((id) => loadNode(id, ctx, "ids"));
   }
 }

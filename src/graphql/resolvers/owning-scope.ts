@@ -1,5 +1,5 @@
 import { BoundaryProtocolError } from "../../boundary/errors.js";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import type { Scope } from "../types/scope.type.js";
 
 /**

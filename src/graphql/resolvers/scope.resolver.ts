@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { DateTimeScalar } from "../scalars.js";
 import { ScopeSessionsArgs } from "../args/scope-sessions.args.js";
 import { Scope } from "../types/scope.type.js";

@@ -4,7 +4,7 @@
  * same listing asked for on several parents (`User.sessions` on every session of that user) is walked
  * once, and its page calls count against the request's upstream concurrency cap.
  */
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { toSessionPage } from "../mappers.js";
 import type { SessionPage } from "../types/session-page.type.js";

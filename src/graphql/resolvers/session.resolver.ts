@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { cancelSession } from "../../boundary/sessions.js";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { CancelSessionArgs } from "../args/cancel-session.args.js";
 import { SessionsArgs } from "../args/sessions.args.js";

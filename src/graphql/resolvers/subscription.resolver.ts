@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { Args, Resolver, Root, Subscription, type PubSub } from "type-graphql";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import type { SessionEvent, SessionsEvent } from "../../live/events.js";
 import type { LiveRegistry } from "../../live/registry.js";
 import { SessionUpdatedArgs } from "../args/session-updated.args.js";

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { Scope } from "../types/scope.type.js";
 import { Target } from "../types/target.type.js";
 import { owningScope } from "./owning-scope.js";

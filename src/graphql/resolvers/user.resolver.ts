@@ -1,7 +1,7 @@
 import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { FilterSyntaxError, parseFilter } from "../../bexpr/index.js";
 import { checkResourceId } from "../../boundary/client.js";
-import type { GatewayContext } from "../../context.js";
+import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { SessionsArgs } from "../args/sessions.args.js";
 import { Scope } from "../types/scope.type.js";

@@ -3,7 +3,6 @@
  * so a refused query costs the controller nothing. Cost is estimated by type and field name, which
  * works on any schema this gateway serves (the federation subgraph too, where field extensions are lost).
  */
-import type { ApolloServerPlugin } from "@apollo/server";
 import {
   GraphQLError,
   Kind,
@@ -18,7 +17,7 @@ import {
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { QueryLimits } from "../config.js";
-import { GatewayErrorCode } from "./errors.js";
+import { GatewayErrorCode } from "../graphql/errors.js";
 
 /**
  * Upstream reads a field costs, by `Type.field`. A field not named here costs nothing by itself: it is
@@ -282,8 +281,8 @@ export function verdictVariables(document: DocumentNode): ReadonlyMap<string, In
 }
 
 /**
- * The verdict cache shared by Apollo's pipeline (the plugin below) and the fast lane (src/graphql/
- * fast-lane.ts). A parsed-document cache hands the same DocumentNode for the same query text, so the
+ * The verdict cache of the execution core, shared by every transport. The prepared-operation cache
+ * (src/execution/prepared.ts) hands the same DocumentNode for the same query text, so the
  * verdict is kept per document and operation, and per value of the variables it depends on
  * (`verdictVariables`). Variables are still coerced on every request, so a value that does not coerce
  * is refused as before, whatever was cached.
@@ -312,20 +311,5 @@ export function createLimitChecker(limits: QueryLimits, maxListItems: number): L
       perDocument.byKey.set(key, refusal);
     }
     return refusal;
-  };
-}
-
-export function createLimitsPlugin<TContext extends object>(check: LimitChecker): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
-          const refusal = check(schema, document, operation, request.variables);
-          // A fresh error each time: Apollo's pipeline may annotate the one it is given.
-          if (refusal) throw new GraphQLError(refusal.message, { nodes: refusal.nodes, extensions: refusal.extensions });
-        },
-      };
-    },
   };
 }

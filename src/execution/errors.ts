@@ -1,0 +1,130 @@
+/**
+ * The one error step of every transport: how an error becomes what the client sees (`formatError`, the
+ * funnel Apollo also calls), and how a transport that is not Apollo normalises a result's errors first
+ * (`formatErrors`: a default code, and `extensions.http` turned into the response's status and headers
+ * instead of being shown). Never throws; whatever it does not recognise is masked and logged.
+ */
+import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { BoundaryError } from "../boundary/errors.js";
+import { GatewayErrorCode, PASS_THROUGH_CODES, mapBoundaryError } from "../graphql/errors.js";
+
+export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+export interface ErrorLogger {
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** Apollo's `formatError`: the one funnel. Never throws; masks what it does not know. */
+export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
+  // A loader shares one Error among every path that asked for the same id: log it once, not per path.
+  const logged = new WeakSet<object>();
+  const logOnce = (err: unknown, path: GraphQLFormattedError["path"], msg: string) => {
+    if (typeof err === "object" && err !== null) {
+      if (logged.has(err)) return;
+      logged.add(err);
+    }
+    logger.error({ err: describe(err), path }, msg);
+  };
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    try {
+      const original = unwrapResolverError(error);
+      const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+      if (original instanceof BoundaryError) {
+        const mapped = mapBoundaryError(original);
+        if (mapped.code === GatewayErrorCode.UPSTREAM_ERROR || mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE || mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT) {
+          logOnce(original, formatted.path, "upstream failure");
+        }
+        return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
+      }
+      if (original instanceof GraphQLError) {
+        const code = original.extensions?.code ?? formatted.extensions?.code;
+        if (typeof code === "string" && PASS_THROUGH_CODES.has(code)) {
+          // Apollo's and graphql-js's request errors, and our own refusals, minus any stack trace.
+          const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+          return { ...base, extensions: { ...extensions, code } };
+        }
+        if (!formatted.path && original.extensions?.code === undefined) {
+          // A request-level refusal from Apollo's pipeline that carries no code (e.g. an APQ hash
+          // that does not match its query): the caller's mistake, and the message says which.
+          const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+          return { ...base, extensions: { ...extensions, code: "BAD_REQUEST" } };
+        }
+        if (formatted.path) {
+          // Raised while completing a value (e.g. SafeInt overflow, an unknown enum value): the
+          // controller's data does not fit the schema. graphql-js's message names the value only.
+          logOnce(original, formatted.path, "upstream value does not fit the schema");
+          return { ...base, extensions: { code: GatewayErrorCode.UPSTREAM_ERROR } };
+        }
+      }
+      logOnce(original, formatted.path, "unexpected error (masked)");
+      return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
+    } catch {
+      return { message: "Internal server error.", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
+    }
+  };
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { value: String(err) };
+  const cause = (err as { cause?: unknown }).cause;
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    ...(cause instanceof Error ? { cause: { name: cause.name, message: cause.message, code: (cause as { code?: unknown }).code } } : {}),
+  };
+}
+
+/** The head a result's errors ask for: a status and headers (`extensions.http`, as Apollo reads it). */
+export interface ErrorHead {
+  status?: number;
+  headers: Record<string, string>;
+}
+
+/**
+ * A result's errors as the client sees them, with the head they ask for. An error's `extensions.http`
+ * (set by refusals: a limit's 400, an overload's 503 and Retry-After) sets the status and headers and is
+ * dropped from the answer; an error without a code gets INTERNAL_SERVER_ERROR before the formatter.
+ */
+export function formatErrors(errors: readonly GraphQLError[], formatError: ErrorFormatter): { errors: GraphQLFormattedError[]; head: ErrorHead } {
+  const head: ErrorHead = { headers: {} };
+  const formatted = errors.map((error) => {
+    try {
+      // graphql-jit's errors may have no extensions object at all.
+      const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? GatewayErrorCode.INTERNAL_SERVER_ERROR };
+      const http = extensions.http;
+      if (isHttpHead(http)) {
+        if (http.status !== undefined) head.status = http.status;
+        if (http.headers) for (const [k, v] of http.headers) head.headers[k] = v;
+        delete extensions.http;
+      }
+      return formatError({ ...error.toJSON(), extensions }, error);
+    } catch {
+      // As Apollo answers when a formatter throws (ours does not).
+      return { message: "Internal server error", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
+    }
+  });
+  return { errors: formatted, head };
+}
+
+function isHttpHead(x: unknown): x is { status?: number; headers?: Map<string, string> } {
+  return (
+    !!x &&
+    typeof x === "object" &&
+    (!("status" in x) || typeof (x as { status?: unknown }).status === "number") &&
+    (!("headers" in x) || (x as { headers?: unknown }).headers instanceof Map)
+  );
+}
+
+/** A request error (syntax, validation, operation choice) with the code clients know it by. */
+export function requestError(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code, http: { status: 400 } },
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * What a resolver sees of its request: the caller's credentials and the loaders bound to them. Built
+ * fresh for every operation by the execution core (src/execution/context.ts), so nothing read with one
+ * token can be served to another.
+ */
+import type { CallScope } from "../boundary/call-scope.js";
+import type { BoundaryClient } from "../boundary/client.js";
+import type { Loaders } from "../loaders/index.js";
+
+export interface GatewayContext {
+  /** The Authorization value sent upstream on every call of this request (never logged). */
+  readonly auth: string | undefined;
+  /** The controller client, bound to this request's call scope. */
+  readonly client: BoundaryClient;
+  readonly loaders: Loaders;
+  /** The deadline and call tally of this request's upstream calls. */
+  readonly callScope?: CallScope;
+  /** Most items one `sessions` field gathers when `first` is omitted. */
+  readonly maxListItems: number;
+  /** `auth` is the gateway's own token (BOUNDARY_TOKEN, the demo admin), not the caller's: mutations
+   * refuse it (see cancelSession). */
+  readonly usesFallback?: boolean;
+}
