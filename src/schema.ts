@@ -1,8 +1,8 @@
 import "reflect-metadata";
 import { graphql, isInterfaceType, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type BuildSchemaOptions } from "type-graphql";
 import { buildSubgraphFrom } from "./federation/subgraph.js";
-import { callFieldResolversDirectly } from "./graphql/direct-resolvers.js";
+import { assertDirectCallsAllowed, callFieldResolversDirectly } from "./graphql/direct-resolvers.js";
 import { AuthTokenResolver } from "./graphql/resolvers/auth-token.resolver.js";
 import { HostSetResolver } from "./graphql/resolvers/host-set.resolver.js";
 import { HostResolver } from "./graphql/resolvers/host.resolver.js";
@@ -31,13 +31,16 @@ export const RESOLVERS = [
 
 /** The gateway's schema, built once per process from the TypeGraphQL classes. */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({
+  const options: BuildSchemaOptions = {
     resolvers: RESOLVERS,
     // Required once a @Subscription exists; ours are fed by pollers (src/live), never by topics.
     pubSub: noPubSub,
     // Arguments are checked where they are used (ids, `first`); class-validator is not a dependency.
     validate: false,
-  }).then((schema) => {
+  };
+  // Field resolvers are called without TypeGraphQL's wrapper (below): nothing may need it.
+  assertDirectCallsAllowed(options);
+  built ??= buildSchema(options).then((schema) => {
     // TypeGraphQL has no way to describe the root types.
     const query = schema.getQueryType();
     if (query) query.description = "Reads from the Boundary controller, with the caller's token.";

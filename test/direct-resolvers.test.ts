@@ -6,7 +6,7 @@
  */
 import { buildSchema } from "graphql";
 import { describe, expect, it } from "vitest";
-import { callFieldResolversDirectly } from "../src/graphql/direct-resolvers.js";
+import { CALLS_DIRECTLY, assertDirectCallsAllowed, callFieldResolversDirectly } from "../src/graphql/direct-resolvers.js";
 import { RESOLVERS, buildGatewaySchema } from "../src/schema.js";
 
 const WIRED = [
@@ -34,15 +34,17 @@ describe("callFieldResolversDirectly", () => {
   it("rewires every root-and-context field resolver of the gateway schema, and nothing with arguments", async () => {
     const schema = await buildGatewaySchema();
     const field = (type: string, name: string) => (schema.getType(type) as { getFields(): Record<string, { resolve?: (...a: unknown[]) => unknown }> }).getFields()[name]!;
-    // Already done by buildGatewaySchema: no wrapper (which builds `resolverData`) on any of them.
+    const direct = (type: string, name: string) => (field(type, name).resolve as { [CALLS_DIRECTLY]?: boolean } | undefined)?.[CALLS_DIRECTLY] === true;
+    // Already done by buildGatewaySchema.
     for (const name of WIRED) {
       const [type, f] = name.split(".") as [string, string];
-      expect(String(field(type, f).resolve), name).not.toContain("resolverData");
+      expect(direct(type, f), name).toBe(true);
     }
     expect([...callFieldResolversDirectly(schema, RESOLVERS)].sort()).toEqual([...WIRED].sort());
     // Fields with arguments keep TypeGraphQL's resolver, which converts them.
     for (const [type, name] of [["Scope", "sessions"], ["User", "sessions"], ["Query", "session"], ["Query", "sessions"]] as const) {
-      expect(String(field(type, name).resolve), `${type}.${name}`).toContain("resolverData");
+      expect(field(type, name).resolve, `${type}.${name}`).toBeTypeOf("function");
+      expect(direct(type, name), `${type}.${name}`).toBe(false);
     }
   });
 
@@ -56,6 +58,13 @@ describe("callFieldResolversDirectly", () => {
     const loaded = { id: "tssh_1234567890" };
     const ctx = { loaders: { target: { load: (id: string) => (id === "tssh_1234567890" ? loaded : undefined) } } };
     expect(session("target")({ targetId: "tssh_1234567890" }, {}, ctx, undefined)).toBe(loaded);
+  });
+
+  it("refuses a schema build with an option TypeGraphQL's wrapper would apply", () => {
+    expect(() => assertDirectCallsAllowed({})).not.toThrow();
+    expect(() => assertDirectCallsAllowed({ authChecker: () => true })).toThrow(/authChecker/);
+    expect(() => assertDirectCallsAllowed({ globalMiddlewares: [async (_d, next) => next()] })).toThrow(/globalMiddlewares/);
+    expect(() => assertDirectCallsAllowed({ container: { get: () => ({}) } })).toThrow(/container/);
   });
 
   it("leaves a schema without TypeGraphQL resolvers untouched", () => {

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { GraphQLError } from "graphql";
-import { createClient, type FormattedExecutionResult } from "graphql-ws";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { OperationOutcome, OperationRequest, RequestHook } from "../src/execution/index.js";
@@ -174,8 +174,8 @@ describe("request hooks", () => {
     });
     try {
       const run = (name: string, take: number) =>
-        new Promise<{ results: FormattedExecutionResult[]; error?: unknown }>((resolve) => {
-          const results: FormattedExecutionResult[] = [];
+        new Promise<{ results: { data?: unknown }[]; error?: unknown }>((resolve) => {
+          const results: { data?: unknown }[] = [];
           const stop = client.subscribe(
             { query: `subscription ${name}($id: ID!) { sessionUpdated(id: $id) { id status } }`, variables: { id: sessionId } },
             {
