@@ -5,6 +5,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { BoundaryApiError, BoundaryError } from "../boundary/errors.js";
+import { LiveRefusalError } from "../live/errors.js";
 
 /** The closed set of codes this gateway puts in `extensions.code` for its own errors. */
 export enum GatewayErrorCode {
@@ -139,6 +140,10 @@ export function createErrorFormatter(logger: ErrorLogger) {
           logOnce(original, formatted.path, "upstream failure");
         }
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
+      }
+      if (original instanceof LiveRefusalError) {
+        // The live layer's own refusals: its codes are a subset of ours, its extensions shown as they are.
+        return { ...base, message: original.message, extensions: { ...original.extensions, code: GatewayErrorCode[original.code] } };
       }
       if (original instanceof GraphQLError) {
         const code = original.extensions?.code ?? formatted.extensions?.code;
