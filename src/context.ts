@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { CallScope } from "./boundary/call-scope.js";
 import type { BoundaryClient } from "./boundary/client.js";
-import { createLoaders, type Loaders } from "./loaders/index.js";
+import { createLoaders, type Loaders } from "./graphql/loaders/index.js";
 
 export interface GatewayContext {
   /** The Authorization value sent upstream on every call of this request (never logged). */

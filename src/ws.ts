@@ -35,7 +35,7 @@ import { GatewayErrorCode, createErrorFormatter, gatewayError } from "./graphql/
 import { checkLimits, createCostEstimator } from "./graphql/limits.js";
 import type { LiveContext } from "./graphql/resolvers/subscription.resolver.js";
 import { createLiveRegistry, type LiveRegistry } from "./live/registry.js";
-import { createLoaders, type Loaders } from "./loaders/index.js";
+import { createLoaders, type Loaders } from "./graphql/loaders/index.js";
 import type { Logger } from "./logger.js";
 
 export interface SubscriptionServerOptions {

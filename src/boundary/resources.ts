@@ -28,7 +28,8 @@ export interface ResourceSpec {
   readonly read: (client: BoundaryClient, id: string, auth: string | undefined) => Promise<unknown>;
 }
 
-export const RESOURCES: Readonly<Record<ResourceKind, ResourceSpec>> = {
+// `satisfies` rather than a type annotation: each entry keeps its own read's wire type.
+export const RESOURCES = {
   session: {
     prefixes: ["s"],
     endpoint: "GET /v1/sessions/{id}",
@@ -92,7 +93,7 @@ export const RESOURCES: Readonly<Record<ResourceKind, ResourceSpec>> = {
     cost: 1,
     read: (client, id, auth) => client.getAuthToken(id, auth),
   },
-};
+} as const satisfies Readonly<Record<ResourceKind, ResourceSpec>>;
 
 /** Every kind, in the registry's order. */
 export const RESOURCE_KINDS = Object.keys(RESOURCES) as readonly ResourceKind[];
