@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
 import type { CallScope } from "./call-scope.js";
+import { RESOURCES, resourceKindOf, type ResourceKind } from "./resources.js";
 import {
   BoundaryApiError,
   BoundaryError,
@@ -151,48 +152,10 @@ export function checkFilter(filter: string, field = "filter"): void {
   }
 }
 
-/** The resources the gateway reads by id. */
-export type ResourceKind = "session" | "scope" | "target" | "user" | "host" | "hostSet" | "authToken";
-
-/** Id prefixes of each readable resource (API-NOTES §6), old spellings included. */
-const PREFIX_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string, ResourceKind>([
-  ["s", "session"],
-  ["o", "scope"],
-  ["p", "scope"],
-  ["ttcp", "target"],
-  ["tssh", "target"],
-  ["trdp", "target"],
-  ["u", "user"],
-  ["hst", "host"],
-  ["hplg", "host"],
-  ["h", "host"],
-  ["hsst", "hostSet"],
-  ["hsplg", "hostSet"],
-  ["hs", "hostSet"],
-  ["at", "authToken"],
-]);
-
-const KIND_HINTS: Record<ResourceKind, string> = {
-  session: "a session id (s_…)",
-  scope: "a scope id (global, o_… or p_…)",
-  target: "a target id (ttcp_…, tssh_… or trdp_…)",
-  user: "a user id (u_…)",
-  host: "a host id (hst_…, hplg_… or h_…)",
-  hostSet: "a host set id (hsst_…, hsplg_… or hs_…)",
-  authToken: "an auth token id (at_…)",
-};
-
-/** Which resource an id names, from its prefix alone; undefined for prefixes the gateway does not read. */
-export function resourceKindOf(id: string): ResourceKind | undefined {
-  if (id === "global") return "scope";
-  const cut = id.indexOf("_");
-  return cut > 0 ? PREFIX_KINDS.get(id.slice(0, cut)) : undefined;
-}
-
 /** Refuses anything but a well-formed id of `kind` (the id goes into the URL path). */
 export function checkResourceId(kind: ResourceKind, id: string, field = "id"): void {
   if (resourceKindOf(id) !== kind || id.length > MAX_ID_LENGTH || (id !== "global" && !ID.test(id))) {
-    throw new BoundaryInputError(field, `"${truncate(id)}" is not ${KIND_HINTS[kind]}`);
+    throw new BoundaryInputError(field, `"${truncate(id)}" is not ${RESOURCES[kind].hint}`);
   }
 }
 

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { CallScope } from "../boundary/call-scope.js";
 import type { BoundaryClient } from "../boundary/client.js";
 import type { GatewayContext } from "../graphql/context.js";
-import { createLoaders, type Loaders } from "../loaders/index.js";
+import { createLoaders, type Loaders } from "../graphql/loaders/index.js";
 
 export interface ContextDeps {
   client: BoundaryClient;

@@ -8,6 +8,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { BoundaryError } from "../boundary/errors.js";
 import { GatewayErrorCode, PASS_THROUGH_CODES, mapBoundaryError } from "../graphql/errors.js";
+import { LiveRefusalError } from "../live/errors.js";
 
 export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -36,6 +37,10 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
           logOnce(original, formatted.path, "upstream failure");
         }
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
+      }
+      if (original instanceof LiveRefusalError) {
+        // The live layer's own refusals: its codes are a subset of ours, its extensions shown as they are.
+        return { ...base, message: original.message, extensions: { ...original.extensions, code: GatewayErrorCode[original.code] } };
       }
       if (original instanceof GraphQLError) {
         const code = original.extensions?.code ?? formatted.extensions?.code;

@@ -16,58 +16,10 @@ import {
   type ValueNode,
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import { createCostEstimator } from "../graphql/cost.js";
 import type { QueryLimits } from "../config.js";
 import { GatewayErrorCode } from "../graphql/errors.js";
 
-/**
- * Upstream reads a field costs, by `Type.field`. A field not named here costs nothing by itself: it is
- * read from its parent's data (embedded scope info, list items). Over-estimating is the safe side.
- */
-const FIELD_COST: Readonly<Record<string, number>> = {
-  "Query.session": 1,
-  "Query.scope": 1,
-  "Query.node": 1,
-  "Mutation.cancelSession": 2,
-  "Subscription.sessionUpdated": 1,
-  "Session.connections": 1,
-  "Session.target": 1,
-  "Session.user": 1,
-  "Session.host": 1,
-  "Session.hostSet": 1,
-  "Session.authToken": 1,
-  "Scope.parent": 1,
-  "Scope.createdTime": 1,
-  "Scope.updatedTime": 1,
-  "Scope.version": 1,
-  "Scope.primaryAuthMethodId": 1,
-  "Scope.authorizedActions": 1,
-};
-
-/** Fields returning a page of sessions: their items multiply what is selected inside them. */
-const LIST_FIELDS: ReadonlySet<string> = new Set(["Query.sessions", "Scope.sessions", "User.sessions"]);
-
-/** Boundary's largest page, for counting the list calls of a listing. */
-const UPSTREAM_PAGE = 1000;
-
-export function createCostEstimator(maxListItems: number): ComplexityEstimator {
-  return ({ type, field, args, childComplexity }) => {
-    const key = `${type.name}.${field.name}`;
-    if (LIST_FIELDS.has(key)) {
-      // Without `first` a listing may gather MAX_LIST_ITEMS sessions, so that is what it is charged.
-      const items = typeof args.first === "number" && args.first > 0 ? Math.min(args.first, maxListItems) : maxListItems;
-      return Math.ceil(items / UPSTREAM_PAGE) + items * childComplexity;
-    }
-    // Costed per event, for one item's selection: after the first event an event holds only what
-    // changed, and neighbours are read once per distinct id per event. (The first event's
-    // `connections`, one read per listed session, is what this under-counts.)
-    if (key === "Subscription.sessionsChanged") return Math.ceil(maxListItems / UPSTREAM_PAGE) + childComplexity;
-    if (key === "Query.nodes") return (Array.isArray(args.ids) ? args.ids.length : 1) * (1 + childComplexity);
-    if (key === "Query._entities") {
-      return (Array.isArray(args.representations) ? args.representations.length : 1) * (1 + childComplexity);
-    }
-    return (FIELD_COST[key] ?? 0) + childComplexity;
-  };
-}
 
 export interface OperationShape {
   depth: number;

@@ -8,7 +8,7 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
 import { createCallScope } from "../boundary/call-scope.js";
 import type { GatewayContext } from "../graphql/context.js";
-import type { Loaders } from "../loaders/index.js";
+import type { Loaders } from "../graphql/loaders/index.js";
 import type { ContextBuilder } from "./context.js";
 
 export interface SubscriptionExecutorOptions {

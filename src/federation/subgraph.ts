@@ -7,7 +7,7 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { Kind, parse, printSchema, visit, type ConstDirectiveNode, type DocumentNode, type GraphQLSchema } from "graphql";
 import { createResolversMap } from "type-graphql";
-import { resourceKindOf } from "../boundary/client.js";
+import { resourceKindOf } from "../boundary/resources.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
 import { loadNode } from "../graphql/resolvers/node.resolver.js";

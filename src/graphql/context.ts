@@ -5,7 +5,7 @@
  */
 import type { CallScope } from "../boundary/call-scope.js";
 import type { BoundaryClient } from "../boundary/client.js";
-import type { Loaders } from "../loaders/index.js";
+import type { Loaders } from "./loaders/index.js";
 
 export interface GatewayContext {
   /** The Authorization value sent upstream on every call of this request (never logged). */

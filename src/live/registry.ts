@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { Gauge, type Registry } from "prom-client";
 import { checkFilter, checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
 import type { BoundaryApiError } from "../boundary/errors.js";
-import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
 import type { Logger } from "../logger.js";
+import { LiveRefusalError } from "./errors.js";
 import type { SessionEvent, SessionsEvent } from "./events.js";
 import type { PollerDeps, RunningPoller } from "./poller.js";
 import { SessionPoller } from "./session-poller.js";
@@ -113,12 +113,12 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
   };
 
   function obtain<P extends RunningPoller>(key: string, auth: string | undefined, create: () => P): P {
-    if (closed) throw gatewayError(GatewayErrorCode.UPSTREAM_UNAVAILABLE, "The gateway is shutting down; subscribe again shortly.");
+    if (closed) throw new LiveRefusalError("UPSTREAM_UNAVAILABLE", "The gateway is shutting down; subscribe again shortly.");
     const existing = pollers.get(key);
     if (existing?.running) return existing as P;
     if (pollers.size >= options.maxPollers) {
-      throw gatewayError(
-        GatewayErrorCode.RATE_LIMITED,
+      throw new LiveRefusalError(
+        "RATE_LIMITED",
         `This gateway already runs its most live pollers (${options.maxPollers}); retry later, or subscribe with the same arguments as an existing subscription to share its poller.`,
         { retryAfter: null, limit: "MAX_POLLERS" },
       );
@@ -126,8 +126,8 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     const holder = tokenKey(auth);
     const held = perToken.get(holder) ?? 0;
     if (held >= maxPerToken) {
-      throw gatewayError(
-        GatewayErrorCode.RATE_LIMITED,
+      throw new LiveRefusalError(
+        "RATE_LIMITED",
         `This token already holds its most live pollers (${maxPerToken}); close a subscription, or subscribe with the same arguments as an existing one to share its poller.`,
         { retryAfter: null, limit: "MAX_POLLERS_PER_TOKEN" },
       );

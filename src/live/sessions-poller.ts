@@ -12,7 +12,7 @@ import type { BoundaryClient } from "../boundary/client.js";
 import { BoundaryApiError } from "../boundary/errors.js";
 import { listSessions, type SessionListing } from "../boundary/sessions.js";
 import type { WireSession } from "../boundary/wire.js";
-import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
+import { LiveRefusalError } from "./errors.js";
 import { isTerminated, mergeDeltas, stamp, type SessionsDelta, type SessionsEvent } from "./events.js";
 import { Poller, type PollerDeps } from "./poller.js";
 import type { EventStream } from "./stream.js";
@@ -103,8 +103,8 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
   private async relist(client: BoundaryClient): Promise<void> {
     const listing = await this.list(client, undefined);
     if (listing.responseType === "delta") {
-      throw gatewayError(
-        GatewayErrorCode.BAD_USER_INPUT,
+      throw new LiveRefusalError(
+        "BAD_USER_INPUT",
         `More than ${this.maxItems} sessions match this subscription (MAX_LIST_ITEMS); narrow it with scopeId, recursive: false or a filter.`,
       );
     }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
-import { resourceKindOf } from "../../boundary/client.js";
+import { RESOURCES, RESOURCE_KINDS, resourceKindOf } from "../../boundary/resources.js";
 import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { toSession } from "../mappers.js";
@@ -14,35 +14,17 @@ export const MAX_NODE_IDS = 1000;
  */
 export async function loadNode(id: string, ctx: GatewayContext, field: string): Promise<Node> {
   const kind = resourceKindOf(id);
-  switch (kind) {
-    case "session":
-      return toSession(await ctx.loaders.session.load(id), true);
-    case "scope":
-      return ctx.loaders.scope.load(id);
-    case "target":
-      return ctx.loaders.target.load(id);
-    case "user":
-      return ctx.loaders.user.load(id);
-    case "host":
-      return ctx.loaders.host.load(id);
-    case "hostSet":
-      return ctx.loaders.hostSet.load(id);
-    case "authToken":
-      return ctx.loaders.authToken.load(id);
-    case undefined: {
-      const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
-      throw gatewayError(
-        GatewayErrorCode.BAD_USER_INPUT,
-        `"${shown}" is not the id of a session, scope, target, user, host, host set or auth token (its prefix is unknown).`,
-        { field },
-      );
-    }
-    default: {
-      const unreachable: never = kind;
-      throw new Error(`unhandled resource kind ${String(unreachable)}`);
-    }
+  if (kind === undefined) {
+    const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+    throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `"${shown}" is not the id of ${KNOWN_KINDS} (its prefix is unknown).`, { field });
   }
+  // Sessions are held as read (wire objects, with connections); every other loader holds schema objects.
+  if (kind === "session") return toSession(await ctx.loaders.session.load(id), true);
+  return ctx.loaders[kind].load(id);
 }
+
+/** "a, b … or z", from the registry's nouns. */
+const KNOWN_KINDS = ((nouns: string[]) => `${nouns.slice(0, -1).join(", ")} or ${nouns[nouns.length - 1]}`)(RESOURCE_KINDS.map((k) => RESOURCES[k].noun));
 
 @Resolver()
 export class NodeResolver {
@@ -63,8 +45,8 @@ export class NodeResolver {
     if (ids.length > MAX_NODE_IDS) {
       throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `nodes takes at most ${MAX_NODE_IDS} ids, got ${ids.length}.`, { field: "ids" });
     }
-    // A failed item is nulled at its own index with its error, not the whole list (the execution core
-    // settles the items of every list field: src/execution/list-settling.ts).
+    // A failed item is nulled at its own index with its error, not the whole list.
+    // (the execution core settles the items of every list field: src/execution/list-settling.ts)
     return ids.map((id) => loadNode(id, ctx, "ids"));
   }
 }

@@ -5,18 +5,12 @@
  * once, and its page calls count against the request's upstream concurrency cap.
  */
 import type { GatewayContext } from "../context.js";
+import { LISTING_DEFAULTS, type ListingArgs } from "../args/listing.args.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { toSessionPage } from "../mappers.js";
 import type { SessionPage } from "../types/session-page.type.js";
 
-export interface SessionListingArgs {
-  scopeId?: string | null;
-  recursive?: boolean | null;
-  filter?: string | null;
-  includeTerminated?: boolean | null;
-  first?: number | null;
-  after?: string | null;
-}
+export type SessionListingArgs = Omit<ListingArgs, "intervalMs">;
 
 export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext): Promise<SessionPage> {
   const limit = args.first ?? ctx.maxListItems;
@@ -25,10 +19,10 @@ export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext)
   }
   const listing = await ctx.loaders.sessionList.load({
     params: {
-      scopeId: args.scopeId ?? "global",
-      recursive: args.recursive ?? true,
+      scopeId: args.scopeId ?? LISTING_DEFAULTS.scopeId,
+      recursive: args.recursive ?? LISTING_DEFAULTS.recursive,
       filter: args.filter ?? undefined,
-      includeTerminated: args.includeTerminated ?? false,
+      includeTerminated: args.includeTerminated ?? LISTING_DEFAULTS.includeTerminated,
       listToken: args.after ?? undefined,
     },
     limit,

@@ -3,6 +3,7 @@ import { Args, Resolver, Root, Subscription, type PubSub } from "type-graphql";
 import type { GatewayContext } from "../context.js";
 import type { SessionEvent, SessionsEvent } from "../../live/events.js";
 import type { LiveRegistry } from "../../live/registry.js";
+import { LISTING_DEFAULTS } from "../args/listing.args.js";
 import { SessionUpdatedArgs } from "../args/session-updated.args.js";
 import { SessionsChangedArgs } from "../args/sessions-changed.args.js";
 import { toSession } from "../mappers.js";
@@ -35,10 +36,10 @@ export class SubscriptionResolver {
     subscribe: ({ args, context }) => {
       const a = args as SessionsChangedArgs;
       return liveOf(context).sessionsChanged(context.auth, {
-        scopeId: a.scopeId ?? "global",
-        recursive: a.recursive ?? true,
+        scopeId: a.scopeId ?? LISTING_DEFAULTS.scopeId,
+        recursive: a.recursive ?? LISTING_DEFAULTS.recursive,
         filter: a.filter ?? undefined,
-        includeTerminated: a.includeTerminated ?? false,
+        includeTerminated: a.includeTerminated ?? LISTING_DEFAULTS.includeTerminated,
         intervalMs: a.intervalMs ?? undefined,
       });
     },

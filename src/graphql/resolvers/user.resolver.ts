@@ -1,6 +1,7 @@
 import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { FilterSyntaxError, parseFilter } from "../../bexpr/index.js";
 import { checkResourceId } from "../../boundary/client.js";
+import { RESOURCES } from "../../boundary/resources.js";
 import type { GatewayContext } from "../context.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { SessionsArgs } from "../args/sessions.args.js";
@@ -10,11 +11,16 @@ import { User } from "../types/user.type.js";
 import { owningScope } from "./owning-scope.js";
 import { sessionPage } from "./session-listing.js";
 
+const USER_ENDPOINT = RESOURCES.user.endpoint;
+
 @Resolver(() => User)
 export class UserResolver {
+  // Written out rather than made by owningScopeResolver: a base class would have to declare
+  // `sessions` before `scope`, which reorders schema.graphql, and direct-resolvers.ts only rewires a
+  // field declared on the listed class itself.
   @FieldResolver(() => Scope, { description: "The scope the user lives in (from the embedded scope info; full scope fields are read once per scope per request)." })
   scope(@Root() user: User, @Ctx() ctx: GatewayContext): Promise<Scope> {
-    return owningScope(user, "GET /v1/users/{id}", ctx);
+    return owningScope(user, USER_ENDPOINT, ctx);
   }
 
   @FieldResolver(() => SessionPage, {

@@ -2,19 +2,25 @@
  * Per-request DataLoaders, bound to the caller's Authorization value. Built in the context factory for
  * each GraphQL request and dropped with it: a loader's cache is keyed by id only, so sharing one across
  * requests would serve one caller's data to another.
+ *
+ * They live with the GraphQL layer because they hold schema objects: each resource is mapped once per
+ * distinct id and request, not once per field that selects it (a page of 100 sessions on 11 targets
+ * maps 11 targets). The reads come from the resource registry, the cap from src/loaders/.
  */
 import DataLoader from "dataloader";
-import type { BoundaryClient, ListSessionsParams } from "../boundary/client.js";
-import { listSessions, type SessionListing } from "../boundary/sessions.js";
-import { listed, toAuthToken, toHost, toHostSet, toScope, toTarget, toUser } from "../graphql/mappers.js";
-import type { AuthToken } from "../graphql/types/auth-token.type.js";
-import type { HostSet } from "../graphql/types/host-set.type.js";
-import type { Host } from "../graphql/types/host.type.js";
-import type { Scope } from "../graphql/types/scope.type.js";
-import type { Session } from "../graphql/types/session.type.js";
-import type { Target } from "../graphql/types/target.type.js";
-import type { User } from "../graphql/types/user.type.js";
-import type { WireSession } from "../boundary/wire.js";
+import type { BoundaryClient, ListSessionsParams } from "../../boundary/client.js";
+import { RESOURCES } from "../../boundary/resources.js";
+import { listSessions, type SessionListing } from "../../boundary/sessions.js";
+import type { WireSession } from "../../boundary/wire.js";
+import { createLimiter, readEach } from "../../loaders/concurrency.js";
+import { listed, toAuthToken, toHost, toHostSet, toScope, toTarget, toUser } from "../mappers.js";
+import type { AuthToken } from "../types/auth-token.type.js";
+import type { HostSet } from "../types/host-set.type.js";
+import type { Host } from "../types/host.type.js";
+import type { Scope } from "../types/scope.type.js";
+import type { Session } from "../types/session.type.js";
+import type { Target } from "../types/target.type.js";
+import type { User } from "../types/user.type.js";
 
 /**
  * Resources other than sessions are held as schema objects, mapped once per distinct id: a page of 100
@@ -69,13 +75,14 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
   // asked for meanwhile).
   const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s, k) => limit(() => client.listSessions(p, a, s, k)) };
   return {
-    scope: loader("scope", (id) => client.getScope(id, auth).then(toScope)),
-    session: loader("session", (id) => client.getSession(id, auth)),
-    target: loader("target", (id) => client.getTarget(id, auth).then(toTarget)),
-    user: loader("user", (id) => client.getUser(id, auth).then(toUser)),
-    host: loader("host", (id) => client.getHost(id, auth).then(toHost)),
-    hostSet: loader("hostSet", (id) => client.getHostSet(id, auth).then(toHostSet)),
-    authToken: loader("authToken", (id) => client.getAuthToken(id, auth).then(toAuthToken)),
+    // Each read is the registry's.
+    scope: loader("scope", (id) => RESOURCES.scope.read(client, id, auth).then(toScope)),
+    session: loader("session", (id) => RESOURCES.session.read(client, id, auth)),
+    target: loader("target", (id) => RESOURCES.target.read(client, id, auth).then(toTarget)),
+    user: loader("user", (id) => RESOURCES.user.read(client, id, auth).then(toUser)),
+    host: loader("host", (id) => RESOURCES.host.read(client, id, auth).then(toHost)),
+    hostSet: loader("hostSet", (id) => RESOURCES.hostSet.read(client, id, auth).then(toHostSet)),
+    authToken: loader("authToken", (id) => RESOURCES.authToken.read(client, id, auth).then(toAuthToken)),
     sessionList: new DataLoader<SessionListingKey, SessionListing<Session>, string>(
       (keys) => {
         options.onBatch?.("sessionList", keys.length);
@@ -89,49 +96,4 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
 function listingCacheKey({ params: p, limit }: SessionListingKey): string {
   // Fixed order, absent values normalised: equal listings must give equal keys.
   return JSON.stringify([p.scopeId, p.recursive, p.filter ?? null, p.includeTerminated, p.listToken ?? null, limit]);
-}
-
-/** Runs tasks with at most `max` of them pending at once; the others wait in arrival order. */
-export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
-
-export function createLimiter(max: number): Limiter {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active < max) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // Hand the slot straight to the next waiter, so a newcomer cannot overtake it.
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
-/**
- * The controller has no read-by-ids endpoint, so a batch becomes concurrent single reads, at most
- * `concurrency` at a time. Results come back in key order, an Error in the slot of each failed key.
- */
-export async function readEach<K, T>(
-  ids: readonly K[],
-  read: (id: K) => Promise<T>,
-  concurrency: number,
-): Promise<(T | Error)[]> {
-  const results = new Array<T | Error>(ids.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ids.length) {
-      const i = next++;
-      try {
-        results[i] = await read(ids[i]!);
-      } catch (err) {
-        results[i] = err instanceof Error ? err : new Error(String(err));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-  return results;
 }
