@@ -137,7 +137,7 @@ describe("a missing token", () => {
   it("is UNAUTHENTICATED over WebSocket too", async () => {
     const client = createClient({ url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
     try {
-      const events: FormattedExecutionResult[] = [];
+      const events: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
       await new Promise<void>((resolve, reject) => {
         client.subscribe({ query: `subscription { sessionsChanged(intervalMs: 60000) { removedIds } }` }, {
           next: (r) => void events.push(r),

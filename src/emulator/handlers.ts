@@ -106,7 +106,7 @@ export class Handlers {
       const actions = actionsOf(s);
       if (actions.length > 0) items.push(store.sessionJson(s, actions, false));
     }
-    return ok(this.envelope(page, items, store.sessionsById.size));
+    return ok(this.envelope(page, items, store.sessionEstimate ?? store.sessionsById.size));
   }
 
   // ---- GET /v1/sessions/{id} ----

@@ -47,6 +47,8 @@ export class Store {
   readonly sessionsByUpdated: SessionRec[];
   readonly sessionsById = new Map<string, SessionRec>();
   readonly deletedSessions: DeletedId[] = [];
+  /** What Postgres' statistics say the session table holds, when a test sets it (see setSessionEstimate). */
+  sessionEstimate: number | undefined;
   /** Child scopes (global never appears in a list), by created and by updated. */
   readonly scopesByCreated: ScopeRec[];
   readonly scopesByUpdated: ScopeRec[];
@@ -337,6 +339,10 @@ export class Store {
         removeSorted(this.sessionsByUpdated, byUpdatedKey, s);
         this.cancelQueue.delete(s);
         this.deletedSessions.push({ id, atUs: this.nowUs() });
+      },
+      setSessionEstimate: (n) => {
+        if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) throw new RangeError(`setSessionEstimate: a uint32, got ${n}`);
+        this.sessionEstimate = n;
       },
       changeGrants: (userId) => {
         const p = this.principalsByUser.get(userId);

@@ -121,10 +121,19 @@ export function toSessionPage(listing: SessionListing<Session>): SessionPage {
     responseType: listing.responseType === "delta" ? ListResponseType.DELTA : ListResponseType.COMPLETE,
     hasNextPage: listing.responseType === "delta",
     removedIds: listing.removedIds,
-    estItemCount: listing.estItemCount,
+    estItemCount: toEstimate(listing.estItemCount),
     sortBy: listing.sortBy,
     sortDir: listing.sortDir,
   };
+}
+
+/**
+ * The controller sends `est_item_count` as a uint32 cast of Postgres' `reltuples`
+ * (internal/daemon/controller/handlers/sessions/session_service.go), which is -1 on a table never
+ * analysed, so 4294967295. Anything beyond GraphQL's Int is no real count: unknown, not a field error.
+ */
+function toEstimate(n: number | undefined): number | undefined {
+  return n === undefined || !Number.isInteger(n) || n < 0 || n > 0x7fffffff ? undefined : n;
 }
 
 /** Full resources embed their scope's info; absent, the scope is loaded by id when selected. */
