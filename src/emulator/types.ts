@@ -132,6 +132,8 @@ export interface EmulatorStore {
    * analysed (-1) arrives as 4294967295.
    */
   setSessionEstimate(n: number | undefined): void;
+  /** Replace a user's session grants with `ids=*;type=session;actions=<actions>` in every scope. */
+  setSessionGrant(userId: string, actions: readonly string[]): void;
   /** Change a user's grants, so list tokens issued to them fail with `invalid list token`. */
   changeGrants(userId: string): void;
 }
