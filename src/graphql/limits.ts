@@ -42,6 +42,8 @@ const FIELD_COST: Readonly<Record<string, number>> = {
   "Scope.version": 1,
   "Scope.primaryAuthMethodId": 1,
   "Scope.authorizedActions": 1,
+  "Scope.authorizedCollectionActions": 1,
+  "Scope.storagePolicyId": 1,
 };
 
 /** Fields returning a page of sessions: their items multiply what is selected inside them. */
