@@ -113,6 +113,9 @@ export interface QueryLimits {
 export interface TlsConfig {
   /** `BOUNDARY_CACERT`: path of a PEM file of CA certificates to trust for the controller. */
   readonly caCertPath: string | undefined;
+  /** `BOUNDARY_CAPATH`: path of a directory of PEM CA files (every file, subdirectories included), as
+   * Boundary's CLI reads it; ignored when BOUNDARY_CACERT is set, as there. Default unset. */
+  readonly caPath: string | undefined;
   /** `BOUNDARY_CLIENT_CERT`: path of a PEM client certificate (mutual TLS). */
   readonly clientCertPath: string | undefined;
   /** `BOUNDARY_CLIENT_KEY`: path of the PEM key of that certificate. */
@@ -225,6 +228,7 @@ export function loadConfig(env: Env): Config {
     allowBatchedRequests: bool("ALLOW_BATCHED_REQUESTS", false),
     tls: Object.freeze({
       caCertPath: text("BOUNDARY_CACERT"),
+      caPath: text("BOUNDARY_CAPATH"),
       clientCertPath: text("BOUNDARY_CLIENT_CERT"),
       clientKeyPath: text("BOUNDARY_CLIENT_KEY"),
       insecure: bool("BOUNDARY_TLS_INSECURE", false),

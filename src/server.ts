@@ -14,6 +14,7 @@ import {
 } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
+import { loadTrustedCas } from "./boundary/trust.js";
 import { readFile } from "node:fs/promises";
 import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
@@ -308,7 +309,7 @@ function createReadiness(client: BoundaryClient, cacheMs: number): () => Promise
 
 async function loadTls(tls: TlsConfig): Promise<BoundaryClientOptions["tls"]> {
   const read = (path: string | undefined) => (path === undefined ? undefined : readFile(path, "utf8"));
-  const [ca, cert, key] = await Promise.all([read(tls.caCertPath), read(tls.clientCertPath), read(tls.clientKeyPath)]);
+  const [ca, cert, key] = await Promise.all([loadTrustedCas(tls.caCertPath, tls.caPath), read(tls.clientCertPath), read(tls.clientKeyPath)]);
   return {
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),

@@ -32,7 +32,7 @@ describe("loadConfig", () => {
       upstreamRetries: 2,
       limits: { maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 5_000, maxTokens: 5_000 },
       allowBatchedRequests: false,
-      tls: { caCertPath: undefined, clientCertPath: undefined, clientKeyPath: undefined, insecure: false, serverName: undefined },
+      tls: { caCertPath: undefined, caPath: undefined, clientCertPath: undefined, clientKeyPath: undefined, insecure: false, serverName: undefined },
       readyCacheMs: 2_000,
       shutdownTimeoutMs: 10_000,
       workers: 1,

@@ -19,6 +19,8 @@ const WIRED = [
   "Scope.version",
   "Scope.primaryAuthMethodId",
   "Scope.authorizedActions",
+  "Scope.authorizedCollectionActions",
+  "Scope.storagePolicyId",
   "Session.scope",
   "Session.connections",
   "Session.target",

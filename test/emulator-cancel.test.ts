@@ -101,7 +101,7 @@ describe("emulator cancel", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.json).toEqual({
         kind: "InvalidArgument",
-        message: "Error in provided request.",
+        message: "Improperly formatted identifier.",
         details: { request_fields: [{ name: "version", description: "Required field." }] },
       });
     }

@@ -583,8 +583,9 @@ describe("subscriptions with the gateway's own token", () => {
 
     const foreign = new Recorder(connect(stack, { headers: { origin: "https://evil.example" } }), CHANGED, {});
     await foreign.end();
-    // Anonymous: the controller refuses a recursive listing with 403.
-    expect(foreign.events[0]!.errors![0]!.extensions).toMatchObject({ code: "FORBIDDEN" });
+    // No token was sent (the fallback is not lent): the controller's 403 to the anonymous user's
+    // recursive listing is reported as a missing token.
+    expect(foreign.events[0]!.errors![0]!.extensions).toMatchObject({ code: "UNAUTHENTICATED", upstream: { status: 403 } });
 
     // A page on another origin that brings its own token is served.
     const alice = stack.emulator.tokens.users[0]!;

@@ -15,6 +15,7 @@ import {
   BoundaryProtocolError,
   BoundaryTimeoutError,
   BoundaryUnreachableError,
+  type SentRequest,
 } from "./errors.js";
 import type {
   WireAuthToken,
@@ -287,7 +288,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       );
       const { res, text } = answer;
       if (status >= 400) {
-        throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint);
+        throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint, sentFacts(path, auth));
       }
       if (peek?.(text) === true) await new Promise((resolve) => setImmediate(resolve));
       let parsed: unknown;
@@ -418,6 +419,13 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** What a request carried, read back from what was sent (the path's query and the header). */
+function sentFacts(path: string, auth: string | undefined): SentRequest {
+  const q = path.indexOf("?");
+  const query = q < 0 ? undefined : new URLSearchParams(path.slice(q + 1));
+  return { credentials: auth !== undefined, listToken: query?.has("list_token") ?? false, filter: query?.has("filter") ?? false };
 }
 
 function parseErrorBody(text: string): WireError | undefined {

@@ -25,6 +25,28 @@ export abstract class BoundaryError extends Error {
   abstract readonly code: BoundaryErrorCode;
 }
 
+/** What the refused request carried, so that a refusal can be blamed on the right input. */
+export interface SentRequest {
+  /** An `Authorization` header went out (the caller's token or the gateway's own). */
+  credentials: boolean;
+  /** A `list_token` query parameter went out. */
+  listToken?: boolean;
+  /** A `filter` query parameter went out. */
+  filter?: boolean;
+}
+
+/** The list-token parser's failures: `handlers.ParseListToken` wraps base58 and protobuf decode errors,
+ * and `listtoken.NewPagination`/`NewStartRefresh`/`NewRefresh` refuse decoded fields, all with domain
+ * codes that the controller's error handler turns into a 500 (internal/daemon/controller/handlers/
+ * list_token.go, handlers/errors.go `backendErrorToApiError`). */
+const LIST_TOKEN_PARSER = /^(handlers\.ParseListToken|listtoken\.New(Pagination|StartRefresh|Refresh)): /;
+
+/** What the controller's gRPC recovery handler sends for a panic: the panic value itself
+ * (internal/daemon/controller/interceptor.go `recoveryHandler`, `status.Errorf(codes.Internal, "%v", p)`).
+ * go-bexpr panics come from reflect ("reflect: call of reflect.Value.Len on uint32 Value") or the
+ * runtime ("runtime error: …", "interface conversion: …"); Boundary's own errors start with an op. */
+const PANIC_TEXT = /^(reflect: |runtime error: |interface conversion: )/;
+
 export class BoundaryApiError extends BoundaryError {
   readonly code = "BOUNDARY_API_ERROR" as const;
   constructor(
@@ -33,12 +55,27 @@ export class BoundaryApiError extends BoundaryError {
     /** Seconds from a `Retry-After` header, when the controller sent one. */
     readonly retryAfter: number | undefined,
     readonly endpoint: string,
+    readonly sent: SentRequest = { credentials: true },
   ) {
     super(`controller answered ${status}${body?.kind ? ` ${body.kind}` : ""} on ${endpoint}`);
     this.name = "BoundaryApiError";
   }
   get kind(): string | undefined {
     return this.body?.kind;
+  }
+  /** The controller refused the request's list token: a 400 `invalid list token` (a token it issued
+   * but no longer accepts), a 400 for a token that decoded to no subtype, or the 500 of a token it
+   * could not decode at all. */
+  get listTokenRefused(): boolean {
+    if (this.sent.listToken !== true) return false;
+    if (this.status === 400) return this.kind === "invalid list token" || /list token/.test(this.body?.message ?? "");
+    return this.status === 500 && LIST_TOKEN_PARSER.test(this.body?.message ?? "");
+  }
+  /** The panic text when a list call's filter made go-bexpr panic; undefined otherwise. */
+  get filterPanic(): string | undefined {
+    if (this.sent.filter !== true || this.status !== 500) return undefined;
+    const message = this.body?.message ?? "";
+    return PANIC_TEXT.test(message) ? message.slice(0, 200) : undefined;
   }
 }
 

@@ -101,9 +101,22 @@ export interface WireTarget extends WireResource {
   worker_filter?: string;
   brokered_credential_source_ids?: string[];
   injected_application_credential_source_ids?: string[];
-  attributes?: { default_port?: number; default_client_port?: number };
+  brokered_credential_sources?: WireCredentialSource[];
+  injected_application_credential_sources?: WireCredentialSource[];
+  /** The type's settings; for tcp `default_port` and `default_client_port`. */
+  attributes?: { default_port?: number; default_client_port?: number } & Record<string, unknown>;
   address?: string;
   aliases?: { id?: string; value?: string; scope_id?: string }[];
+}
+
+/** A target's credential library or credential, as embedded in the target. */
+export interface WireCredentialSource {
+  id?: string;
+  name?: string;
+  description?: string;
+  credential_store_id?: string;
+  type?: string;
+  credential_type?: string;
 }
 
 /** `GET /v1/users/{id}`. */
@@ -123,8 +136,8 @@ export interface WireHost extends WireResource {
   plugin?: WirePluginInfo;
   type?: string;
   host_set_ids?: string[];
-  /** Static hosts: `{ address }`. */
-  attributes?: { address?: string };
+  /** Static hosts: `{ address }`; plugin hosts: the provider's. */
+  attributes?: { address?: string } & Record<string, unknown>;
   ip_addresses?: string[];
   dns_names?: string[];
   external_id?: string;

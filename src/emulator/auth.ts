@@ -123,17 +123,26 @@ export class Principal {
     this.cache.clear();
   }
 
+  /** Replace the caller's session grants with one `ids=*;type=session;actions=…` grant in every scope. */
+  setSessionGrant(actions: readonly string[]): void {
+    this.grants = [...this.grants.filter((g) => g.type !== "session"), { scopes: "all", ids: "*", type: "session", actions }];
+    this.hash = undefined;
+    this.cache.clear();
+  }
+
   grantLines(): string[] {
     return this.grants.map(grantText);
   }
 
   /**
-   * The id-actions the caller holds on one resource. `owner` is true when the resource belongs to the
-   * caller (a session's `user_id`, an auth token's user): `:self` grants only count then, while a parent
-   * grant (`read`) also yields its `:self` child whoever owns the resource.
+   * The id-actions the caller holds on one resource, as `authorized_actions` lists them. As in
+   * `internal/perms/acl.go` (`Allowed`, `ACLResults.FetchActionSetForId`), a `:self` action is granted
+   * whoever owns the resource: a `read` grant yields `read` and `read:self`, a `read:self` grant yields
+   * `read:self` on everyone's sessions. Ownership only matters when the action is used (see `allows`).
+   * `isCallerItself` is for `ids={{.User.Id}}` grants on users.
    */
-  idActions(type: ResourceType, scopeId: string, owner: boolean, isCallerItself = false): readonly string[] {
-    const key = `${type}|${scopeId}|${owner ? 1 : 0}|${isCallerItself ? 1 : 0}`;
+  idActions(type: ResourceType, scopeId: string, isCallerItself = false): readonly string[] {
+    const key = `${type}|${scopeId}|${isCallerItself ? 1 : 0}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const all = ID_ACTIONS[type] ?? [];
@@ -146,12 +155,8 @@ export class Principal {
         if (a === "*") {
           for (const x of all) got.add(x);
         } else if (all.includes(a)) {
-          if (a.endsWith(":self")) {
-            if (owner) got.add(a);
-          } else {
-            got.add(a);
-            if (all.includes(`${a}:self`)) got.add(`${a}:self`);
-          }
+          got.add(a);
+          if (all.includes(`${a}:self`)) got.add(`${a}:self`);
         }
       }
     }
@@ -181,12 +186,15 @@ export class Principal {
   }
 
   /**
-   * Whether `action` is allowed on a resource: the action itself, or its `:self` variant on the
-   * caller's own resource (`GET` needs `read:self` if owner, else `read`).
+   * Whether `action` is allowed on a resource. The controller first checks the `:self` action (held
+   * through itself or its parent, whoever owns the resource), then, when the caller does not own the
+   * resource, the parent action itself (sessions/session_service.go `GetSession`, `CancelSession`).
+   * For types without a `:self` variant, the action itself.
    */
   allows(type: ResourceType, scopeId: string, action: string, owner: boolean, isCallerItself = false): boolean {
-    const actions = this.idActions(type, scopeId, owner, isCallerItself);
-    return actions.includes(action) || (owner && actions.includes(`${action}:self`));
+    const actions = this.idActions(type, scopeId, isCallerItself);
+    if (owner && actions.includes(`${action}:self`)) return true;
+    return actions.includes(action);
   }
 
   /**
@@ -194,8 +202,9 @@ export class Principal {
    * `user_id` clause to the list query, so only the caller's own sessions are listed.
    */
   selfOnlySessions(projectId: string): boolean {
-    const others = this.idActions("session", projectId, false);
-    return others.length === 0;
+    // `action.ActionSet.OnlySelf` over the grants' id-actions (list excluded); with no id-action at all
+    // every item would carry no authorized action and be dropped anyway.
+    return this.idActions("session", projectId).every((a) => a.endsWith(":self"));
   }
 }
 

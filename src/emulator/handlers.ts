@@ -106,7 +106,7 @@ export class Handlers {
       const actions = actionsOf(s);
       if (actions.length > 0) items.push(store.sessionJson(s, actions, false));
     }
-    return ok(this.envelope(page, items, store.sessionsById.size));
+    return ok(this.envelope(page, items, store.sessionEstimate ?? store.sessionsById.size));
   }
 
   // ---- GET /v1/sessions/{id} ----
@@ -129,7 +129,9 @@ export class Handlers {
     const bad: Record<string, string> = {};
     if (!SESSION_ID.test(id)) bad.id = "Improperly formatted identifier.";
     if (version === 0) bad.version = "Required field.";
-    if (Object.keys(bad).length > 0) throw invalidArgument("Error in provided request.", bad);
+    // The cancel validator's own text (sessions/session_service.go validateCancelRequest), not the
+    // generic one of the read validators.
+    if (Object.keys(bad).length > 0) throw invalidArgument("Improperly formatted identifier.", bad);
     const s = this.store.sessionsById.get(id);
     if (!s) throw notFound();
     const p = req.principal;
@@ -233,7 +235,7 @@ export class Handlers {
     w.session_max_seconds = t.sessionMaxSeconds;
     w.session_connection_limit = t.connectionLimit;
     w.attributes = { default_port: t.defaultPort };
-    this.actions(w, p.idActions("target", t.projectId, false));
+    this.actions(w, p.idActions("target", t.projectId));
     if (t.address) w.address = t.address;
     return ok(JSON.stringify(w));
   }
@@ -248,7 +250,7 @@ export class Handlers {
     const w: Record<string, unknown> = { id: u.id, scope_id: "global", scope: this.scopeInfo("global"), name: u.name };
     if (u.description) w.description = u.description;
     Object.assign(w, this.times(u), { version: u.version, account_ids: [u.accountId], accounts: [{ id: u.accountId, scope_id: "global" }] });
-    this.actions(w, p.idActions("user", "global", false, self));
+    this.actions(w, p.idActions("user", "global", self));
     Object.assign(w, { login_name: u.loginName, full_name: u.fullName, email: u.email, primary_account_id: u.accountId });
     return ok(JSON.stringify(w));
   }
@@ -262,7 +264,7 @@ export class Handlers {
     const w: Record<string, unknown> = { id: h.id, host_catalog_id: h.catalogId, scope: this.scopeInfo(h.projectId), name: h.name };
     if (h.description) w.description = h.description;
     Object.assign(w, this.times(h), { version: h.version, type: "static", host_set_ids: [...h.hostSetIds], attributes: { address: h.address } });
-    this.actions(w, p.idActions("host", h.projectId, false));
+    this.actions(w, p.idActions("host", h.projectId));
     return ok(JSON.stringify(w));
   }
 
@@ -276,7 +278,7 @@ export class Handlers {
     if (hs.description) w.description = hs.description;
     Object.assign(w, this.times(hs), { version: hs.version, type: "static" });
     if (hs.hostIds.length > 0) w.host_ids = [...hs.hostIds];
-    this.actions(w, p.idActions("host-set", hs.projectId, false));
+    this.actions(w, p.idActions("host-set", hs.projectId));
     return ok(JSON.stringify(w));
   }
 
@@ -299,7 +301,7 @@ export class Handlers {
       approximate_last_used_time: formatTimestamp(t.lastUsedUs),
       expiration_time: formatTimestamp(t.expirationUs),
     };
-    this.actions(w, p.idActions("auth-token", "global", owner));
+    this.actions(w, p.idActions("auth-token", "global"));
     return ok(JSON.stringify(w));
   }
 

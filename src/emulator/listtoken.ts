@@ -69,15 +69,15 @@ export class ListTokenCodec {
   /** Decode and check a token, in the order of `listtoken.Validate`. Throws ListTokenError. */
   decode(text: string, expected: ListResourceType, grantsHash: string, nowUs: number): ListToken {
     const raw = base58Decode(text);
-    if (!raw || raw.length <= MAC_BYTES) {
-      throw new ListTokenError("malformed", "handlers.ParseListToken: failed to decode list token: proto: cannot parse invalid wire-format data");
+    if (!raw) {
+      // mr-tron/base58's errors for an empty string and for a character outside the alphabet.
+      const bad = [...text].find((c) => !/[1-9A-HJ-NP-Za-km-z]/.test(c));
+      throw new ListTokenError("malformed", parseFailure(bad === undefined ? "zero length string" : `invalid base58 digit (${JSON.stringify(bad)})`));
     }
-    const payload = raw.subarray(0, raw.length - MAC_BYTES);
-    const mac = raw.subarray(raw.length - MAC_BYTES);
-    const token = timingSafeEqual(mac, this.mac(payload)) ? unpack(Buffer.from(payload).toString("utf8")) : undefined;
-    if (!token) {
-      throw new ListTokenError("malformed", "handlers.ParseListToken: failed to unmarshal list token: proto: cannot parse invalid wire-format data");
-    }
+    const payload = raw.subarray(0, Math.max(0, raw.length - MAC_BYTES));
+    const mac = raw.subarray(payload.length);
+    const token = mac.length === MAC_BYTES && timingSafeEqual(mac, this.mac(payload)) ? unpack(Buffer.from(payload).toString("utf8")) : undefined;
+    if (!token) throw new ListTokenError("malformed", parseFailure("proto: cannot parse invalid wire-format data"));
     if (token.grantsHash !== grantsHash) throw new ListTokenError("invalid", "grants have changed since list token was issued");
     if (token.createUs < nowUs - LIST_TOKEN_TTL_US) throw new ListTokenError("invalid", "list token was expired");
     if (token.resourceType !== expected) {
@@ -89,6 +89,16 @@ export class ListTokenCodec {
   private mac(payload: Uint8Array): Buffer {
     return createHmac("sha256", this.secret).update(payload).digest().subarray(0, MAC_BYTES);
   }
+}
+
+/**
+ * The controller's text for a token it cannot decode: `handlers.ParseListToken` wraps the base58 or
+ * protobuf error with `errors.Wrap(ctx, err, op)`, a domain error of code Unknown, which prints as
+ * "op: unknown, unknown: error #0: cause" and reaches the caller as a 500 `Internal`
+ * (internal/daemon/controller/handlers/list_token.go, internal/errors/error.go `Error`).
+ */
+function parseFailure(cause: string): string {
+  return `handlers.ParseListToken: unknown, unknown: error #0: ${cause}`;
 }
 
 /** A positional array keeps tokens short (they travel in every list URL). */

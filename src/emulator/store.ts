@@ -47,6 +47,8 @@ export class Store {
   readonly sessionsByUpdated: SessionRec[];
   readonly sessionsById = new Map<string, SessionRec>();
   readonly deletedSessions: DeletedId[] = [];
+  /** What Postgres' statistics say the session table holds, when a test sets it (see setSessionEstimate). */
+  sessionEstimate: number | undefined;
   /** Child scopes (global never appears in a list), by created and by updated. */
   readonly scopesByCreated: ScopeRec[];
   readonly scopesByUpdated: ScopeRec[];
@@ -130,7 +132,7 @@ export class Store {
   // ---- sessions ----
 
   sessionActions(principal: Principal, s: SessionRec): readonly string[] {
-    return principal.idActions("session", s.projectId, s.userId !== undefined && s.userId === principal.userId);
+    return principal.idActions("session", s.projectId);
   }
 
   /** The caller's view of a session, as JSON text. Built from a cached caller-independent prefix. */
@@ -278,7 +280,7 @@ export class Store {
     w.version = sc.version;
     w.type = sc.type;
     if (sc.primaryAuthMethodId) w.primary_auth_method_id = sc.primaryAuthMethodId;
-    const actions = principal.idActions("scope", sc.id, false);
+    const actions = principal.idActions("scope", sc.id);
     if (actions.length > 0) w.authorized_actions = [...actions];
     const collections: Record<string, string[]> = {};
     for (const [name, type] of SCOPE_COLLECTIONS[sc.type]) {
@@ -337,6 +339,15 @@ export class Store {
         removeSorted(this.sessionsByUpdated, byUpdatedKey, s);
         this.cancelQueue.delete(s);
         this.deletedSessions.push({ id, atUs: this.nowUs() });
+      },
+      setSessionEstimate: (n) => {
+        if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) throw new RangeError(`setSessionEstimate: a uint32, got ${n}`);
+        this.sessionEstimate = n;
+      },
+      setSessionGrant: (userId, actions) => {
+        const p = this.principalsByUser.get(userId);
+        if (!p) throw new Error(`setSessionGrant: no demo user ${userId}`);
+        p.setSessionGrant(actions);
       },
       changeGrants: (userId) => {
         const p = this.principalsByUser.get(userId);

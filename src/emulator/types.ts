@@ -125,6 +125,15 @@ export interface EmulatorStore {
   setStatus(id: string, status: "active" | "canceling" | "terminated", terminationReason?: string): void;
   /** Hard-delete a session (it then shows in refreshes' `removed_ids`). */
   deleteSession(id: string): void;
+  /**
+   * The table-wide estimate a session listing sends as `est_item_count` when its first call is not
+   * complete; undefined (the default) uses the real count. The controller reads it from Postgres'
+   * statistics (`reltuples`, internal/session/query.go) and sends it as a uint32, so a table never
+   * analysed (-1) arrives as 4294967295.
+   */
+  setSessionEstimate(n: number | undefined): void;
+  /** Replace a user's session grants with `ids=*;type=session;actions=<actions>` in every scope. */
+  setSessionGrant(userId: string, actions: readonly string[]): void;
   /** Change a user's grants, so list tokens issued to them fail with `invalid list token`. */
   changeGrants(userId: string): void;
 }

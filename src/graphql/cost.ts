@@ -31,6 +31,8 @@ export const FIELD_COST: Readonly<Record<string, number>> = {
   "Scope.version": scope,
   "Scope.primaryAuthMethodId": scope,
   "Scope.authorizedActions": scope,
+  "Scope.authorizedCollectionActions": scope,
+  "Scope.storagePolicyId": scope,
 };
 
 /** Fields returning a page of sessions: their items multiply what is selected inside them. */

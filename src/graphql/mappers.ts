@@ -5,6 +5,7 @@
 import type {
   WireAuthToken,
   WireConnection,
+  WireCredentialSource,
   WireHost,
   WireHostSet,
   WirePluginInfo,
@@ -17,6 +18,7 @@ import type {
 import type { SessionListing } from "../boundary/sessions.js";
 import type { AuthToken } from "./types/auth-token.type.js";
 import type { Connection } from "./types/connection.type.js";
+import type { CredentialSource } from "./types/credential-source.type.js";
 import type { HostSet } from "./types/host-set.type.js";
 import type { Host } from "./types/host.type.js";
 import type { PluginInfo } from "./types/plugin-info.type.js";
@@ -34,6 +36,7 @@ export function toScopeFromInfo(info: WireScopeInfo): Scope {
     name: info.name,
     description: info.description,
     parentScopeId: info.parent_scope_id,
+    scopeId: info.parent_scope_id,
     complete: false,
   };
 }
@@ -46,12 +49,15 @@ export function toScope(scope: WireScope): Scope {
     description: scope.description,
     // The full resource names its parent `scope_id`; the embedded info calls it `parent_scope_id`.
     parentScopeId: scope.scope_id,
+    scopeId: scope.scope_id,
     complete: true,
     createdTime: scope.created_time,
     updatedTime: scope.updated_time,
     version: scope.version,
     primaryAuthMethodId: scope.primary_auth_method_id,
     authorizedActions: scope.authorized_actions ?? [],
+    authorizedCollectionActions: scope.authorized_collection_actions,
+    storagePolicyId: scope.storage_policy_id,
   };
 }
 
@@ -121,10 +127,19 @@ export function toSessionPage(listing: SessionListing<Session>): SessionPage {
     responseType: listing.responseType === "delta" ? ListResponseType.DELTA : ListResponseType.COMPLETE,
     hasNextPage: listing.responseType === "delta",
     removedIds: listing.removedIds,
-    estItemCount: listing.estItemCount,
+    estItemCount: toEstimate(listing.estItemCount),
     sortBy: listing.sortBy,
     sortDir: listing.sortDir,
   };
+}
+
+/**
+ * The controller sends `est_item_count` as a uint32 cast of Postgres' `reltuples`
+ * (internal/daemon/controller/handlers/sessions/session_service.go), which is -1 on a table never
+ * analysed, so 4294967295. Anything beyond GraphQL's Int is no real count: unknown, not a field error.
+ */
+function toEstimate(n: number | undefined): number | undefined {
+  return n === undefined || !Number.isInteger(n) || n < 0 || n > 0x7fffffff ? undefined : n;
 }
 
 /** Full resources embed their scope's info; absent, the scope is loaded by id when selected. */
@@ -134,6 +149,17 @@ function scopeInfoOf(info: WireScopeInfo | undefined): Scope | undefined {
 
 function toPluginInfo(p: WirePluginInfo | undefined): PluginInfo | undefined {
   return p ? { id: p.id, name: p.name, description: p.description } : undefined;
+}
+
+function toCredentialSource(c: WireCredentialSource): CredentialSource {
+  return {
+    id: c.id,
+    name: c.name,
+    description: c.description,
+    credentialStoreId: c.credential_store_id,
+    type: c.type,
+    credentialType: c.credential_type,
+  };
 }
 
 export function toTarget(t: WireTarget): Target {
@@ -155,6 +181,9 @@ export function toTarget(t: WireTarget): Target {
     workerFilter: t.worker_filter,
     brokeredCredentialSourceIds: t.brokered_credential_source_ids ?? [],
     injectedApplicationCredentialSourceIds: t.injected_application_credential_source_ids ?? [],
+    brokeredCredentialSources: (t.brokered_credential_sources ?? []).map(toCredentialSource),
+    injectedApplicationCredentialSources: (t.injected_application_credential_sources ?? []).map(toCredentialSource),
+    attributes: t.attributes,
     defaultPort: t.attributes?.default_port,
     defaultClientPort: t.attributes?.default_client_port,
     address: t.address,
@@ -174,6 +203,7 @@ export function toUser(u: WireUser): User {
     updatedTime: u.updated_time,
     version: u.version ?? 0,
     accountIds: u.account_ids ?? [],
+    accounts: (u.accounts ?? []).flatMap((a) => (a.id ? [{ id: a.id, scopeId: a.scope_id }] : [])),
     loginName: u.login_name,
     fullName: u.full_name,
     email: u.email,
@@ -196,6 +226,7 @@ export function toHost(h: WireHost): Host {
     type: h.type,
     hostSetIds: h.host_set_ids ?? [],
     address: h.attributes?.address,
+    attributes: h.attributes,
     ipAddresses: h.ip_addresses ?? [],
     dnsNames: h.dns_names ?? [],
     externalId: h.external_id,
@@ -219,6 +250,7 @@ export function toHostSet(hs: WireHostSet): HostSet {
     hostIds: hs.host_ids ?? [],
     preferredEndpoints: hs.preferred_endpoints ?? [],
     syncIntervalSeconds: hs.sync_interval_seconds,
+    attributes: hs.attributes,
     authorizedActions: hs.authorized_actions ?? [],
     scopeInfo: scopeInfoOf(hs.scope),
   };

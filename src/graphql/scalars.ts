@@ -37,3 +37,10 @@ export const DateTimeScalar = new GraphQLScalarType<string, string>({
     return check(ast.value);
   },
 });
+
+/**
+ * A JSON object passed through as the controller sends it: type-specific `attributes` and a scope's
+ * `authorized_collection_actions`, whose keys depend on the resource type (and on Enterprise plugins),
+ * so the schema cannot name them.
+ */
+export { GraphQLJSONObject as JSONObjectScalar } from "graphql-scalars";

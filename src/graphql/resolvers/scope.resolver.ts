@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import type { GatewayContext } from "../context.js";
-import { DateTimeScalar } from "../scalars.js";
+import { DateTimeScalar, JSONObjectScalar } from "../scalars.js";
 import { ScopeSessionsArgs } from "../args/scope-sessions.args.js";
 import { Scope } from "../types/scope.type.js";
 import { SessionPage } from "../types/session-page.type.js";
@@ -55,5 +55,19 @@ export class ScopeResolver {
   @FieldResolver(() => [String], { nullable: true, description: "The actions the caller may take on this scope, in no particular order." })
   async authorizedActions(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<string[] | undefined> {
     return (await complete(scope, ctx)).authorizedActions;
+  }
+
+  @FieldResolver(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      "What the caller may do on each collection of this scope, as the controller sends it: collection name to actions, e.g. `{\"sessions\": [\"list\"], \"targets\": [\"create\", \"list\"]}`.",
+  })
+  async authorizedCollectionActions(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<Record<string, string[]> | undefined> {
+    return (await complete(scope, ctx)).authorizedCollectionActions;
+  }
+
+  @FieldResolver(() => ID, { nullable: true, description: "The storage policy attached to the scope (session recording, Enterprise); null when none." })
+  async storagePolicyId(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<string | undefined> {
+    return (await complete(scope, ctx)).storagePolicyId;
   }
 }

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
-import { DateTimeScalar } from "../scalars.js";
+import { DateTimeScalar, JSONObjectScalar } from "../scalars.js";
 import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
@@ -41,6 +41,9 @@ export class HostSet implements Node {
 
   @Field(() => Int, { nullable: true, description: "Seconds between syncs of a plugin host set (0: the default, -1: never)." })
   syncIntervalSeconds?: number;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "The host set type's settings as the controller sends them: provider-specific filters for a plugin host set, none for a static one (snake_case keys)." })
+  attributes?: Record<string, unknown>;
 
   @Field(() => [String], { description: "The actions the caller may take on this host set, in no particular order." })
   authorizedActions!: string[];

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
-import { DateTimeScalar } from "../scalars.js";
+import { DateTimeScalar, JSONObjectScalar } from "../scalars.js";
 import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
@@ -38,6 +38,9 @@ export class Host implements Node {
 
   @Field(() => String, { nullable: true, description: "The address of a static host (its `attributes.address`)." })
   address?: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "The host type's settings as the controller sends them: `{\"address\": …}` for a static host, provider-specific for a plugin host (snake_case keys)." })
+  attributes?: Record<string, unknown>;
 
   @Field(() => [String], { description: "IP addresses a plugin found for the host." })
   ipAddresses!: string[];

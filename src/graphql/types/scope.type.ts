@@ -24,6 +24,12 @@ export class Scope implements Node {
   @Field(() => ID, { nullable: true, description: "The id of the parent scope; null for the global scope." })
   parentScopeId?: string;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: "The id of the scope this scope is in, under the controller's name for it (`scope_id`): the same as `parentScopeId`; null for the global scope.",
+  })
+  scopeId?: string;
+
   /** Whether the fields below came from a full read of the scope. */
   complete!: boolean;
   createdTime?: string;
@@ -31,4 +37,6 @@ export class Scope implements Node {
   version?: number;
   primaryAuthMethodId?: string;
   authorizedActions?: string[];
+  authorizedCollectionActions?: Record<string, string[]>;
+  storagePolicyId?: string;
 }

@@ -24,7 +24,8 @@ export class SessionPage {
 
   @Field(() => Int, {
     nullable: true,
-    description: "How many sessions the listing holds: exact when one call returned the whole listing, otherwise the controller's estimate.",
+    description:
+      "How many sessions the listing holds: exact when one call returned the whole listing, otherwise the controller's estimate for the whole session table. Null when unknown (an empty listing, or a table the controller's database has not analysed yet).",
   })
   estItemCount?: number;
 

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
-import { DateTimeScalar } from "../scalars.js";
+import { DateTimeScalar, JSONObjectScalar } from "../scalars.js";
+import { CredentialSource } from "./credential-source.type.js";
 import { HostSource } from "./host-source.type.js";
 import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
@@ -61,6 +62,15 @@ export class Target implements Node {
 
   @Field(() => [ID], { description: "Ids of the credential sources whose credentials are injected into the connection." })
   injectedApplicationCredentialSourceIds!: string[];
+
+  @Field(() => [CredentialSource], { description: "The credential sources whose credentials are brokered to the user, with their names and types." })
+  brokeredCredentialSources!: CredentialSource[];
+
+  @Field(() => [CredentialSource], { description: "The credential sources whose credentials are injected into the connection, with their names and types." })
+  injectedApplicationCredentialSources!: CredentialSource[];
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "The target type's settings as the controller sends them, e.g. `{\"default_port\": 22}` for TCP (snake_case keys; `defaultPort` and `defaultClientPort` read the TCP ones)." })
+  attributes?: Record<string, unknown>;
 
   @Field(() => Int, { nullable: true, description: "The port the worker connects to on the endpoint (TCP targets)." })
   defaultPort?: number;

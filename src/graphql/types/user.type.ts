@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../scalars.js";
 import { Node } from "./node.type.js";
+import { UserAccount } from "./user-account.type.js";
 import type { Scope } from "./scope.type.js";
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary user: a principal that owns accounts, auth tokens and sessions." })
@@ -28,6 +29,9 @@ export class User implements Node {
 
   @Field(() => [ID], { description: "Ids of the user's accounts (`acctpw_…`, `acctoidc_…`, `acctldap_…`)." })
   accountIds!: string[];
+
+  @Field(() => [UserAccount], { description: "The user's accounts, with the scope of each one's auth method." })
+  accounts!: UserAccount[];
 
   @Field(() => String, { nullable: true, description: "The login name of the user's primary account." })
   loginName?: string;
