@@ -86,6 +86,8 @@ export interface BoundaryClient {
   /** Whether the controller answers at all: an anonymous scope list, one attempt, no retry. Resolves
    * to the HTTP status; rejects when no answer arrives. */
   ping(): Promise<number>;
+  /** List tokens this process handed out in the middle of a listing (see `ListTokenPhases`). */
+  readonly listTokenPhases: ListTokenPhases;
   /** This client with every call under `scope`: its deadline, and counted in its tally. */
   withScope(scope: CallScope): BoundaryClient;
   /** The pool's state, for readiness: `wedged` when calls wait for a connection and none has settled
@@ -93,6 +95,32 @@ export interface BoundaryClient {
   health(): PoolHealth;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
+}
+
+/**
+ * Which list tokens are a listing's next page rather than a refresh. A token does not say (it is opaque),
+ * and the two are asked for differently: a next page with the caller's filter, a refresh without (see
+ * `listSessions`). Tokens this process handed out with more pages to come are remembered, a bounded
+ * number of them, oldest forgotten first; an unknown token costs one unfiltered call to learn its phase.
+ */
+export interface ListTokenPhases {
+  isNextPage(token: string): boolean;
+  nextPage(token: string): void;
+}
+
+/** Most next-page tokens remembered: a walk in progress per client, many clients. */
+const MAX_REMEMBERED_TOKENS = 4096;
+
+function createListTokenPhases(): ListTokenPhases {
+  const tokens = new Set<string>();
+  return {
+    isNextPage: (token) => tokens.has(token),
+    nextPage(token) {
+      if (tokens.has(token)) return;
+      if (tokens.size >= MAX_REMEMBERED_TOKENS) tokens.delete(tokens.values().next().value!);
+      tokens.add(token);
+    },
+  };
 }
 
 export interface PoolHealth {
@@ -363,7 +391,9 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
   const read = <T>(scope: CallScope | undefined, collection: string, id: string, auth: string | undefined, signal: AbortSignal | undefined) =>
     request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
 
+  const listTokenPhases = createListTokenPhases();
   const api = (scope: CallScope | undefined): BoundaryClient => ({
+    listTokenPhases,
     getSession(id, auth, signal) {
       checkSessionId(id);
       return read(scope, "sessions", id, auth, signal);

@@ -8,6 +8,7 @@ import { Gauge, type Registry } from "prom-client";
 import { checkFilter, checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
 import type { BoundaryApiError } from "../boundary/errors.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
+import { compileSessionFilter } from "../loaders/session-filter.js";
 import type { Logger } from "../logger.js";
 import type { SessionEvent, SessionsEvent } from "./events.js";
 import type { PollerDeps, RunningPoller } from "./poller.js";
@@ -174,7 +175,9 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       checkScopeId(params.scopeId);
       if (params.filter !== undefined) checkFilter(params.filter);
       const intervalMs = intervalOf(params.intervalMs);
-      const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter };
+      // Compiled before any call: a filter that does not parse is the caller's mistake.
+      const matches = params.filter === undefined ? undefined : compileSessionFilter(params.filter);
+      const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter, matches };
       // includeTerminated is not in the key: every poller lists terminated sessions anyway (see
       // sessions-poller.ts), and each subscriber gets its own view of the shared listing.
       const key = JSON.stringify(["sessionsChanged", auth ?? null, query.scopeId, query.recursive, query.filter ?? null, intervalMs]);

@@ -6,6 +6,7 @@
 import DataLoader from "dataloader";
 import type { BoundaryClient, ListSessionsParams } from "../boundary/client.js";
 import { listSessions, type SessionListing } from "../boundary/sessions.js";
+import { compileSessionFilter } from "./session-filter.js";
 import { listed, toAuthToken, toHost, toHostSet, toScope, toTarget, toUser } from "../graphql/mappers.js";
 import type { AuthToken } from "../graphql/types/auth-token.type.js";
 import type { HostSet } from "../graphql/types/host-set.type.js";
@@ -79,7 +80,14 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
     sessionList: new DataLoader<SessionListingKey, SessionListing<Session>, string>(
       (keys) => {
         options.onBatch?.("sessionList", keys.length);
-        return readEach(keys, (k) => listSessions(limitedClient, k.params, k.limit, auth, listed), concurrency);
+        return readEach(
+          keys,
+          (k) =>
+            listSessions(limitedClient, k.params, k.limit, auth, listed, {
+              matches: k.params.filter === undefined ? undefined : compileSessionFilter(k.params.filter),
+            }),
+          concurrency,
+        );
       },
       { cacheKeyFn: listingCacheKey },
     ),

@@ -15,7 +15,7 @@ export class SessionsChangedArgs {
   @Field(() => String, {
     nullable: true,
     description:
-      'A Boundary list filter (go-bexpr) over each session\'s JSON, e.g. `"/item/status" == "active"`. Sessions that stop matching are not reported as removed until they are deleted: filter on fields that do not change (project, user, target) for an exact view.',
+      'A Boundary list filter (go-bexpr) over each session\'s JSON, e.g. `"/item/status" == "active"`. A session that stops matching (or terminates, without `includeTerminated`) is reported in `removedIds`.',
   })
   filter?: string | null;
 
