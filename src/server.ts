@@ -63,6 +63,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     connections: config.upstreamConnections,
     tls: options.tls ?? (await loadTls(config.tls)),
     onCall: metrics.observeUpstream,
+    onWarning: (message) => logger.warn(message),
   });
   const contextDeps = {
     client,

@@ -42,6 +42,9 @@ export interface BoundaryClientOptions {
   connections?: number;
   /** TLS settings for an https controller (PEM strings). */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
+  /** Told what an operator should know about the controller (once per kind of news), e.g. that it
+   * predates pagination. */
+  onWarning?: (message: string) => void;
   /** Called once per finished call (also failed ones): for metrics and request logs. */
   onCall?: (call: UpstreamCall) => void;
 }
@@ -392,6 +395,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
 
   const listTokenPhases = createListTokenPhases();
+  /** A controller before 0.15 is reported once per process, not on every list. */
+  let warnedPrePagination = false;
   const api = (scope: CallScope | undefined): BoundaryClient => ({
     listTokenPhases,
     getSession(id, auth, signal) {
@@ -408,7 +413,17 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.includeTerminated) q.set("include_terminated", "true");
       if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
-      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek);
+      return request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek).then(
+        (page) => {
+          if (page.response_type === undefined && !warnedPrePagination) {
+            warnedPrePagination = true;
+            options.onWarning?.(
+              "The Boundary controller answered a list without response_type: it predates 0.15, the version that brings list pagination and refresh tokens. The gateway cuts listings to `first`/MAX_LIST_ITEMS, returns no listToken, and subscriptions re-list on every poll.",
+            );
+          }
+          return page;
+        },
+      );
     },
     cancelSession(id, version, auth, signal) {
       checkSessionId(id);

@@ -87,6 +87,9 @@ export async function listSessions<T = WireSession>(
   try {
     let token = params.listToken;
     let page = await ask(1, token, limit);
+    // A controller before 0.15 has no pagination (internal/pagination came with 0.15): it ignores
+    // page_size and list_token and sends every item, with no response_type. Cut to `limit` here.
+    if (page.response_type === undefined) return prePagination(page, limit, keep);
     for (;;) {
       if (!filtering) {
         for (const item of page.items ?? []) byId.set(item.id, keep(item));
@@ -145,6 +148,21 @@ export async function listSessions<T = WireSession>(
     // A guess the walk did not use (it ended, or failed) is not left running.
     ahead?.abort.abort();
   }
+}
+
+function prePagination<T>(page: WireListResponse<WireSession>, limit: number, keep: (item: WireSession) => T): SessionListing<T> {
+  const all = page.items ?? [];
+  const cut = all.length > limit;
+  return {
+    items: all.slice(0, limit).map(keep),
+    listToken: undefined,
+    // "delta" is what says more items exist than were returned (hasNextPage).
+    responseType: cut ? "delta" : "complete",
+    removedIds: [],
+    estItemCount: all.length,
+    sortBy: page.sort_by,
+    sortDir: page.sort_dir,
+  };
 }
 
 export interface ListSessionsOptions {
