@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
 import type { CallScope } from "./call-scope.js";
+import type { ListBudget } from "./list-budget.js";
 import {
   BoundaryApiError,
   BoundaryError,
@@ -42,6 +43,8 @@ export interface BoundaryClientOptions {
   connections?: number;
   /** TLS settings for an https controller (PEM strings). */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
+  /** The process's budget of list calls (UPSTREAM_LIST_BUDGET); none: unlimited. */
+  listBudget?: ListBudget;
   /** Told what an operator should know about the controller (once per kind of news), e.g. that it
    * predates pagination. */
   onWarning?: (message: string) => void;
@@ -89,6 +92,8 @@ export interface BoundaryClient {
   /** Whether the controller answers at all: an anonymous scope list, one attempt, no retry. Resolves
    * to the HTTP status; rejects when no answer arrives. */
   ping(): Promise<number>;
+  /** The process's budget of list calls, if there is one (pollers pace themselves by it). */
+  readonly listBudget: ListBudget | undefined;
   /** List tokens this process handed out in the middle of a listing (see `ListTokenPhases`). */
   readonly listTokenPhases: ListTokenPhases;
   /** This client with every call under `scope`: its deadline, and counted in its tally. */
@@ -348,6 +353,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
             signal: deadline,
           });
           status = res.statusCode;
+          // The controller announces its list quota on every list answer, 429s included.
+          if (endpoint === "GET /v1/sessions") options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
           // Read the whole body in every case: an unread body holds its socket until GC.
           return { res, text: await res.body.text() };
         })().finally(progress),
@@ -399,6 +406,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
   let warnedPrePagination = false;
   const api = (scope: CallScope | undefined): BoundaryClient => ({
     listTokenPhases,
+    listBudget: options.listBudget,
     getSession(id, auth, signal) {
       checkSessionId(id);
       return read(scope, "sessions", id, auth, signal);
@@ -413,7 +421,9 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.includeTerminated) q.set("include_terminated", "true");
       if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
-      return request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek).then(
+      // The budget is taken before the call and never waited for: a spent budget is an answer now.
+      const taken = options.listBudget ? options.listBudget.take(scope?.lane ?? "query") : Promise.resolve();
+      return taken.then(() => request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek)).then(
         (page) => {
           if (page.response_type === undefined && !warnedPrePagination) {
             warnedPrePagination = true;
@@ -510,6 +520,10 @@ function parseErrorBody(text: string): WireError | undefined {
   } catch {
     return undefined;
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

@@ -26,12 +26,16 @@ export class RateLimiter {
   private readonly windowMs: number;
   private readonly listPerToken: number;
   private readonly otherPerToken: number;
+  private readonly listPerIp: number;
+  private readonly listTotal: number;
   private readonly counters = new Map<string, Counter>();
 
   constructor(opts: RateLimitOptions, private readonly now: () => number) {
     this.windowMs = opts.windowMs ?? 30_000;
     this.listPerToken = opts.listPerToken ?? 150;
     this.otherPerToken = opts.otherPerToken ?? 3000;
+    this.listPerIp = opts.listPerIp ?? 1500;
+    this.listTotal = opts.listTotal ?? 1500;
   }
 
   /** `resourceAction` as the controller names it (see `resourceActionOf`). */
@@ -43,8 +47,8 @@ export class RateLimiter {
     const kind = resourceAction;
     const limits: Limit[] = [
       { name: "auth-token", key: `${kind}|t|${tokenKey}`, max: isList ? this.listPerToken : this.otherPerToken },
-      { name: "ip-address", key: `${kind}|i|${ip}`, max: isList ? 1500 : 30000 },
-      { name: "total", key: `${kind}|all`, max: isList ? 1500 : 30000 },
+      { name: "ip-address", key: `${kind}|i|${ip}`, max: isList ? this.listPerIp : 30000 },
+      { name: "total", key: `${kind}|all`, max: isList ? this.listTotal : 30000 },
     ];
     const counters = limits.map((l) => {
       let c = this.counters.get(l.key);

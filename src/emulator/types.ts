@@ -50,6 +50,10 @@ export interface RateLimitOptions {
   listPerToken?: number;
   /** Other requests allowed per auth token per window. Default 3000. */
   otherPerToken?: number;
+  /** List requests allowed per client IP per window. Default 1500. */
+  listPerIp?: number;
+  /** List requests allowed in total per window. Default 1500. */
+  listTotal?: number;
 }
 
 /** One demo credential. `token` is the full bearer value (`at_<10>_s1<base58>`). */

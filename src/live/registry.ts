@@ -87,6 +87,14 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     logger: options.logger,
     pollTimeoutMs: options.pollTimeoutMs,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    // Pollers share the pollers' part of the list budget: more pollers, longer intervals.
+    pace: (intervalMs) => {
+      const budget = options.client.listBudget;
+      if (!budget) return intervalMs;
+      let listing = 0;
+      for (const p of pollers.values()) if (p.kind === "sessionsChanged") listing++;
+      return budget.pollIntervalMs(intervalMs, listing);
+    },
     onStop(poller) {
       if (pollers.get(poller.key) === poller) {
         pollers.delete(poller.key);
