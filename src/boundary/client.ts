@@ -364,7 +364,9 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (status >= 400) {
         throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint);
       }
-      if (peek?.(text) === true) await new Promise((resolve) => setImmediate(resolve));
+      // Two turns: the request asked for in `peek` reaches the pool only after the list budget's
+      // promise settles (microtasks), so undici's check of the socket is queued after the first turn.
+      if (peek?.(text) === true) await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
