@@ -47,7 +47,7 @@ const KEY = "boundary:list";
  * Redis store (RateLimiterRedis takes the same options plus a client), so that several gateway replicas
  * share the budget.
  */
-export function createLimiter(points: number, windowS: number): RateLimiterAbstract {
+export function createListLimiter(points: number, windowS: number): RateLimiterAbstract {
   return new RateLimiterMemory({ keyPrefix: "gateway", points, duration: windowS });
 }
 
@@ -55,7 +55,7 @@ export function createListBudget(options: ListBudgetOptions): ListBudget {
   const windowS = options.windowS ?? 30;
   const points = options.points;
   const pollCap = Math.max(1, Math.floor(points * (options.pollShare ?? 0.5)));
-  const limiter = createLimiter(points, windowS);
+  const limiter = createListLimiter(points, windowS);
   const refused: Record<ListLane, number> = { query: 0, poll: 0 };
   /** Calls taken in the window that ends at `windowEnds` (epoch ms), as of the last take. */
   let used = 0;
