@@ -45,6 +45,10 @@ export interface Config {
   readonly upstreamConnectTimeoutMs: number;
   /** `UPSTREAM_RETRIES`: retries of a failed read (connection errors, 429, 502-504). Default 2. */
   readonly upstreamRetries: number;
+  /** `UPSTREAM_LIST_BUDGET`: list calls to the controller per 30 s, for the whole process (queries and
+   * pollers). Default 600, well below the controller's 1500 per IP (internal/ratelimit/config.go), so other
+   * clients behind the same quota keep theirs. */
+  readonly upstreamListBudget: number;
   /** Query limits, checked before any upstream call. */
   readonly limits: QueryLimits;
   /** `ALLOW_BATCHED_REQUESTS`: accept JSON arrays of operations in one POST. Default false. */
@@ -218,6 +222,7 @@ export function loadConfig(env: Env): Config {
     requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 20_000, 1, 600_000),
     upstreamConnectTimeoutMs: int("UPSTREAM_CONNECT_TIMEOUT_MS", 3_000, 1, 600_000),
     upstreamRetries: int("UPSTREAM_RETRIES", 2, 0, 10),
+    upstreamListBudget: int("UPSTREAM_LIST_BUDGET", 600, 1, 10_000_000),
     limits: Object.freeze({
       maxDepth: int("MAX_DEPTH", 10, 1, 1000),
       maxAliases: int("MAX_ALIASES", 30, 0, 100_000),

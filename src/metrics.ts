@@ -2,13 +2,16 @@
  * Prometheus metrics (prom-client), one registry per gateway instance so several gateways in one
  * process (tests) never share counters. Served on GET /metrics.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { UpstreamCall } from "./boundary/client.js";
+import type { ListBudget } from "./boundary/list-budget.js";
 
 export interface GatewayMetrics {
   readonly registry: Registry;
   observeUpstream(call: UpstreamCall): void;
   observeBatch(loader: string, size: number): void;
+  /** Expose the list budget's use (boundary_list_budget_*) on every scrape. */
+  watchListBudget(budget: ListBudget): void;
   observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[], lane?: RequestLane): void;
 }
 
@@ -100,6 +103,36 @@ export function createMetrics(): GatewayMetrics {
     },
     observeBatch(loader, size) {
       batches.observe({ loader }, size);
+    },
+    watchListBudget(budget) {
+      new Gauge({
+        name: "boundary_list_budget_used",
+        help: "List calls to the controller taken in the current 30 s window of UPSTREAM_LIST_BUDGET.",
+        registers: [registry],
+        collect() {
+          this.set(budget.state().used);
+        },
+      });
+      new Gauge({
+        name: "boundary_list_budget_limit",
+        help: "List calls to the controller allowed per 30 s window (UPSTREAM_LIST_BUDGET).",
+        registers: [registry],
+        collect() {
+          this.set(budget.state().points);
+        },
+      });
+      // A gauge over a counter kept by the budget: its value only grows, like a counter's.
+      new Gauge({
+        name: "boundary_list_budget_refused_total",
+        help: "List calls the gateway held back because its list budget was spent, by lane (query, poll).",
+        labelNames: ["lane"] as const,
+        registers: [registry],
+        collect() {
+          const { refused } = budget.state();
+          this.set({ lane: "query" }, refused.query);
+          this.set({ lane: "poll" }, refused.poll);
+        },
+      });
     },
     observeRequest(operation, outcome, seconds, errorCodes, lane = "apollo") {
       laneChildren[lane].inc();

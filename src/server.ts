@@ -15,6 +15,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { createBoundaryClient, type BoundaryClient, type BoundaryClientOptions } from "./boundary/client.js";
 import { loadTrustedCas } from "./boundary/trust.js";
+import { createListBudget } from "./boundary/list-budget.js";
 import { readFile } from "node:fs/promises";
 import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
@@ -67,7 +68,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     connections: config.upstreamConnections,
     tls: options.tls ?? (await loadTls(config.tls)),
     onCall: metrics.observeUpstream,
+    onWarning: (message) => logger.warn(message),
+    listBudget: createListBudget({ points: config.upstreamListBudget }),
   });
+  metrics.watchListBudget(client.listBudget!);
   const contextDeps = {
     client,
     fallbackToken: options.fallbackToken ?? config.boundaryToken,

@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       requestTimeoutMs: 20_000,
       upstreamConnectTimeoutMs: 3_000,
       upstreamRetries: 2,
+      upstreamListBudget: 600,
       limits: { maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 5_000, maxTokens: 5_000 },
       allowBatchedRequests: false,
       tls: { caCertPath: undefined, caPath: undefined, clientCertPath: undefined, clientKeyPath: undefined, insecure: false, serverName: undefined },

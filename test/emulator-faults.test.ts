@@ -162,6 +162,30 @@ describe("emulator limits and transport", () => {
     }
   });
 
+  it("counts each resource:action against its own quota, with the controller's defaults", async () => {
+    const e = await startEmulator({ sessions: 5, rateLimit: true });
+    try {
+      const t = e.tokens.admin.token;
+      const first = await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t });
+      expect(first.headers.get("ratelimit")).toMatch(/^limit=150, remaining=149, reset=\d+$/);
+      expect(first.headers.get("ratelimit-policy")).toBe('150;w=30;comment="auth-token", 1500;w=30;comment="ip-address", 1500;w=30;comment="total"');
+      for (let i = 1; i < 150; i++) expect((await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t })).status).toBe(200);
+      const limited = await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      // scope:list and session:read are other quotas: untouched by 150 session:list calls.
+      const scopes = await call(e, "/v1/scopes", { token: t });
+      expect(scopes.status).toBe(200);
+      expect(scopes.headers.get("ratelimit")).toMatch(/^limit=150, remaining=149, reset=\d+$/);
+      const read = await call(e, `/v1/sessions/${e.store.sessions()[0]!.id}`, { token: t });
+      expect(read.status).toBe(200);
+      expect(read.headers.get("ratelimit")).toMatch(/^limit=3000, remaining=2999, reset=\d+$/);
+      expect(read.headers.get("ratelimit-policy")).toBe('3000;w=30;comment="auth-token", 30000;w=30;comment="ip-address", 30000;w=30;comment="total"');
+    } finally {
+      await e.close();
+    }
+  });
+
   it("refuses a request body over 1 MiB with 413", async () => {
     const s = emu.store.sessions()[0];
     const res = await call(emu, `/v1/sessions/${s.id}:cancel`, { token: admin, body: `{"version":1,"pad":"${"x".repeat(1 << 20)}"}` });

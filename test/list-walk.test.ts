@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBoundaryClient, type BoundaryClient, type ListSessionsParams } from "../src/boundary/client.js";
+import { createListBudget } from "../src/boundary/list-budget.js";
 import { BoundaryProtocolError } from "../src/boundary/errors.js";
 import { listSessions, readTail } from "../src/boundary/sessions.js";
 import type { WireListResponse, WireSession } from "../src/boundary/wire.js";
@@ -148,7 +149,8 @@ describe("listSessions when the guess fails", () => {
   async function walk(pages: Record<string, string | "hold">, limit: number) {
     const server = await scripted(pages);
     opened.push(server);
-    const client = createBoundaryClient({ baseUrl: server.url, timeoutMs: 5000, retries: 0 });
+    // With a list budget, as the gateway runs: its promise must not make the page asked ahead leave late.
+    const client = createBoundaryClient({ baseUrl: server.url, timeoutMs: 5000, retries: 0, listBudget: createListBudget({ points: 1000 }) });
     clients.push(client);
     // Two idle keep-alive connections, as a gateway that has served a while holds: the page asked for
     // ahead leaves at once instead of waiting for a connection (and so reaches the server before the

@@ -13,6 +13,8 @@ export interface CallScope {
   readonly deadline?: number;
   /** Upstream calls made so far (attempts, retries included). */
   calls: number;
+  /** Whose calls these are, for the list budget: a live poller's yield first. Default "query". */
+  readonly lane?: "query" | "poll";
 }
 
 /** Signals of the deadlines now pending, by the epoch ms at which they abort. */
@@ -28,7 +30,7 @@ const slots = new Map<number, AbortSignal>();
  * is 1/20 of the timeout (at most 50 ms), so a deadline may pass up to that much late; the deadline a
  * scope reports is the slot's, the moment its signal aborts.
  */
-export function createCallScope(timeoutMs: number, parent?: AbortSignal): CallScope & { end(): void } {
+export function createCallScope(timeoutMs: number, parent?: AbortSignal, lane?: "query" | "poll"): CallScope & { end(): void } {
   if (parent) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(deadlineReason()), timeoutMs);
@@ -36,7 +38,7 @@ export function createCallScope(timeoutMs: number, parent?: AbortSignal): CallSc
     const signal = AbortSignal.any([parent, controller.signal]);
     // Every concurrent upstream call of the scope listens on this one signal: dozens is normal, not a leak.
     setMaxListeners(0, signal);
-    return { signal, deadline: Date.now() + timeoutMs, calls: 0, end: () => clearTimeout(timer) };
+    return { signal, deadline: Date.now() + timeoutMs, calls: 0, lane, end: () => clearTimeout(timer) };
   }
   const grain = Math.max(1, Math.min(50, Math.floor(timeoutMs / 20)));
   const now = Date.now();

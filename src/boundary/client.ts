@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, errors as undiciErrors } from "undici";
 import type { CallScope } from "./call-scope.js";
 import { RESOURCES, resourceKindOf, type ResourceKind } from "./resources.js";
+import type { ListBudget } from "./list-budget.js";
 import {
   BoundaryApiError,
   BoundaryError,
@@ -44,6 +45,11 @@ export interface BoundaryClientOptions {
   connections?: number;
   /** TLS settings for an https controller (PEM strings). */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
+  /** The process's budget of list calls (UPSTREAM_LIST_BUDGET); none: unlimited. */
+  listBudget?: ListBudget;
+  /** Told what an operator should know about the controller (once per kind of news), e.g. that it
+   * predates pagination. */
+  onWarning?: (message: string) => void;
   /** Called once per finished call (also failed ones): for metrics and request logs. */
   onCall?: (call: UpstreamCall) => void;
 }
@@ -88,6 +94,10 @@ export interface BoundaryClient {
   /** Whether the controller answers at all: an anonymous scope list, one attempt, no retry. Resolves
    * to the HTTP status; rejects when no answer arrives. */
   ping(): Promise<number>;
+  /** The process's budget of list calls, if there is one (pollers pace themselves by it). */
+  readonly listBudget: ListBudget | undefined;
+  /** List tokens this process handed out in the middle of a listing (see `ListTokenPhases`). */
+  readonly listTokenPhases: ListTokenPhases;
   /** This client with every call under `scope`: its deadline, and counted in its tally. */
   withScope(scope: CallScope): BoundaryClient;
   /** The pool's state, for readiness: `wedged` when calls wait for a connection and none has settled
@@ -95,6 +105,32 @@ export interface BoundaryClient {
   health(): PoolHealth;
   /** Close the pool: in-flight calls finish, idle sockets close. */
   close(): Promise<void>;
+}
+
+/**
+ * Which list tokens are a listing's next page rather than a refresh. A token does not say (it is opaque),
+ * and the two are asked for differently: a next page with the caller's filter, a refresh without (see
+ * `listSessions`). Tokens this process handed out with more pages to come are remembered, a bounded
+ * number of them, oldest forgotten first; an unknown token costs one unfiltered call to learn its phase.
+ */
+export interface ListTokenPhases {
+  isNextPage(token: string): boolean;
+  nextPage(token: string): void;
+}
+
+/** Most next-page tokens remembered: a walk in progress per client, many clients. */
+const MAX_REMEMBERED_TOKENS = 4096;
+
+function createListTokenPhases(): ListTokenPhases {
+  const tokens = new Set<string>();
+  return {
+    isNextPage: (token) => tokens.has(token),
+    nextPage(token) {
+      if (tokens.has(token)) return;
+      if (tokens.size >= MAX_REMEMBERED_TOKENS) tokens.delete(tokens.values().next().value!);
+      tokens.add(token);
+    },
+  };
 }
 
 export interface PoolHealth {
@@ -281,6 +317,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
             signal: deadline,
           });
           status = res.statusCode;
+          // The controller announces its list quota on every list answer, 429s included.
+          if (endpoint === "GET /v1/sessions") options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
           // Read the whole body in every case: an unread body holds its socket until GC.
           return { res, text: await res.body.text() };
         })().finally(progress),
@@ -290,7 +328,9 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (status >= 400) {
         throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint, sentFacts(path, auth));
       }
-      if (peek?.(text) === true) await new Promise((resolve) => setImmediate(resolve));
+      // Two turns: the request asked for in `peek` reaches the pool only after the list budget's
+      // promise settles (microtasks), so undici's check of the socket is queued after the first turn.
+      if (peek?.(text) === true) await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -327,7 +367,12 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
   const read = <T>(scope: CallScope | undefined, collection: string, id: string, auth: string | undefined, signal: AbortSignal | undefined) =>
     request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
 
+  const listTokenPhases = createListTokenPhases();
+  /** A controller before 0.15 is reported once per process, not on every list. */
+  let warnedPrePagination = false;
   const api = (scope: CallScope | undefined): BoundaryClient => ({
+    listTokenPhases,
+    listBudget: options.listBudget,
     getSession(id, auth, signal) {
       checkSessionId(id);
       return read(scope, "sessions", id, auth, signal);
@@ -342,7 +387,19 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.includeTerminated) q.set("include_terminated", "true");
       if (p.pageSize !== undefined) q.set("page_size", String(p.pageSize));
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
-      return request("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek);
+      // The budget is taken before the call and never waited for: a spent budget is an answer now.
+      const taken = options.listBudget ? options.listBudget.take(scope?.lane ?? "query") : Promise.resolve();
+      return taken.then(() => request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek)).then(
+        (page) => {
+          if (page.response_type === undefined && !warnedPrePagination) {
+            warnedPrePagination = true;
+            options.onWarning?.(
+              "The Boundary controller answered a list without response_type: it predates 0.15, the version that brings list pagination and refresh tokens. The gateway cuts listings to `first`/MAX_LIST_ITEMS, returns no listToken, and subscriptions re-list on every poll.",
+            );
+          }
+          return page;
+        },
+      );
     },
     cancelSession(id, version, auth, signal) {
       checkSessionId(id);
@@ -436,6 +493,10 @@ function parseErrorBody(text: string): WireError | undefined {
   } catch {
     return undefined;
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

@@ -19,7 +19,9 @@ export type BoundaryErrorCode =
   /** The caller's credential cannot be sent as an HTTP header value; refused before any call. */
   | "BOUNDARY_INVALID_CREDENTIALS"
   /** A cancel named a version the session no longer has. */
-  | "BOUNDARY_VERSION_CONFLICT";
+  | "BOUNDARY_VERSION_CONFLICT"
+  /** The gateway's own budget of list calls (UPSTREAM_LIST_BUDGET) is spent for now; nothing was sent. */
+  | "BOUNDARY_BUDGET_SPENT";
 
 export abstract class BoundaryError extends Error {
   abstract readonly code: BoundaryErrorCode;
@@ -126,5 +128,14 @@ export class BoundaryVersionConflictError extends BoundaryError {
   constructor(readonly sessionId: string, readonly sentVersion: number, readonly currentVersion: number, options?: { cause?: unknown }) {
     super(`session ${sessionId} is at version ${currentVersion}, not ${sentVersion}`, options);
     this.name = "BoundaryVersionConflictError";
+  }
+}
+
+export class BoundaryBudgetError extends BoundaryError {
+  readonly code = "BOUNDARY_BUDGET_SPENT" as const;
+  /** Seconds until a call may be made again. */
+  constructor(readonly retryAfter: number) {
+    super(`the gateway's list-call budget is spent; retry in ${retryAfter} s`);
+    this.name = "BoundaryBudgetError";
   }
 }

@@ -41,9 +41,25 @@ export async function listSessions<T = WireSession>(
   limit: number,
   auth: string | undefined,
   keep: (item: WireSession) => T = (item) => item as T,
+  options: ListSessionsOptions = {},
 ): Promise<SessionListing<T>> {
   const byId = new Map<string, T>();
   const removed = new Set<string>();
+  /** Sessions a refresh saw change that the caller's view no longer holds (see `ListSessionsOptions`). */
+  const left = new Set<string>();
+  // A refresh is asked for unfiltered when the gateway can apply the caller's filter itself: the
+  // controller filters refresh pages too (internal/session/repository_session.go), so a session that
+  // stops matching would be in neither `items` nor `removed_ids` (those are hard deletions only).
+  const local =
+    params.listToken !== undefined &&
+    (params.filter === undefined || options.matches !== undefined) &&
+    !client.listTokenPhases.isNextPage(params.listToken);
+  const visible = (item: WireSession): boolean =>
+    (params.includeTerminated || !isTerminated(item)) && (options.matches === undefined || options.matches(item));
+  /** What is sent: the caller's parameters, or, while the phase is unknown or a refresh, the unfiltered
+   * ones. A token does not say its phase; the first answer does (its `sort_by`). */
+  let sent: Omit<ListSessionsParams, "pageSize"> = local ? { ...params, filter: undefined, includeTerminated: true } : params;
+  let filtering = local;
   let estItemCount: number | undefined;
   /** Pages merged so far, and the item count of the last of them. */
   let merged = 0;
@@ -53,9 +69,10 @@ export async function listSessions<T = WireSession>(
   // Asking for exactly what is still wanted keeps the last page from overshooting `limit`; the
   // controller caps a larger page_size at its own maximum silently.
   const ask = (n: number, token: string | undefined, pageSize: number, signal?: AbortSignal): Promise<WireListResponse<WireSession>> =>
-    client.listSessions({ ...params, listToken: token, pageSize }, auth, signal, (body) => {
+    client.listSessions({ ...sent, listToken: token, pageSize }, auth, signal, (body) => {
       // Page n has arrived; page n - 1 is merged by now unless the walk is behind (then no guess).
-      if (n < 2 || merged !== n - 1 || ahead !== undefined) return false;
+      // While filtering here, a page's size says nothing of how many items it adds: no guess.
+      if (filtering || n < 2 || merged !== n - 1 || ahead !== undefined) return false;
       const tail = readTail(body);
       if (!tail.delta || tail.token === undefined) return false;
       const guess = byId.size + Math.min(pageSize, lastCount);
@@ -70,8 +87,32 @@ export async function listSessions<T = WireSession>(
   try {
     let token = params.listToken;
     let page = await ask(1, token, limit);
+    // A controller before 0.15 has no pagination (internal/pagination came with 0.15): it ignores
+    // page_size and list_token and sends every item, with no response_type. Cut to `limit` here.
+    if (page.response_type === undefined) return prePagination(page, limit, keep);
     for (;;) {
-      for (const item of page.items ?? []) byId.set(item.id, keep(item));
+      if (!filtering) {
+        for (const item of page.items ?? []) byId.set(item.id, keep(item));
+      } else {
+        // A refresh phase is sorted by update time, a listing's by creation time
+        // (internal/pagination/pagination.go): only a refresh reports what left the view.
+        const refresh = page.sort_by === "updated_time";
+        for (const item of page.items ?? []) {
+          if (visible(item)) {
+            byId.set(item.id, keep(item));
+            left.delete(item.id);
+          } else {
+            byId.delete(item.id);
+            if (refresh) left.add(item.id);
+          }
+        }
+        // A listing's later pages are asked with the caller's parameters: the controller filters them,
+        // and fewer calls carry the same items.
+        if (!refresh) {
+          sent = params;
+          filtering = false;
+        }
+      }
       for (const id of page.removed_ids ?? []) removed.add(id);
       if (merged === 0) estItemCount = page.est_item_count;
       merged++;
@@ -80,7 +121,9 @@ export async function listSessions<T = WireSession>(
       token = page.list_token;
       const complete = page.response_type !== "delta";
       if (complete || byId.size >= limit || token === undefined) {
+        if (!complete && token !== undefined && page.sort_by === "created_time") client.listTokenPhases.nextPage(token);
         for (const id of removed) byId.delete(id);
+        for (const id of left) removed.add(id);
         return {
           items: [...byId.values()],
           listToken: token,
@@ -105,6 +148,35 @@ export async function listSessions<T = WireSession>(
     // A guess the walk did not use (it ended, or failed) is not left running.
     ahead?.abort.abort();
   }
+}
+
+function prePagination<T>(page: WireListResponse<WireSession>, limit: number, keep: (item: WireSession) => T): SessionListing<T> {
+  const all = page.items ?? [];
+  const cut = all.length > limit;
+  return {
+    items: all.slice(0, limit).map(keep),
+    listToken: undefined,
+    // "delta" is what says more items exist than were returned (hasNextPage).
+    responseType: cut ? "delta" : "complete",
+    removedIds: [],
+    estItemCount: all.length,
+    sortBy: page.sort_by,
+    sortDir: page.sort_dir,
+  };
+}
+
+export interface ListSessionsOptions {
+  /**
+   * The caller's `filter`, evaluated here. When given (or when there is no filter), a refresh is asked
+   * for with no filter and include_terminated=true, and the walker applies `filter` and
+   * `includeTerminated` itself: changed sessions in the caller's view are `items`, changed sessions out
+   * of it join `removedIds`. May throw; the walk then fails with that error.
+   */
+  matches?: (item: WireSession) => boolean;
+}
+
+function isTerminated(s: WireSession): boolean {
+  return (s.status ?? s.states?.[0]?.status) === "terminated";
 }
 
 /** A page asked for before the one in front of it was parsed. */

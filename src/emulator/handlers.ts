@@ -32,6 +32,8 @@ export class Handlers {
   constructor(
     private readonly store: Store,
     private readonly maxPageSize: number,
+    /** A controller before 0.15: no pagination (see EmulatorOptions.prePagination). */
+    private readonly prePagination = false,
   ) {}
 
   // ---- GET /v1/sessions ----
@@ -325,12 +327,14 @@ export class Handlers {
 
   /** 0 or absent means the maximum; larger values are capped silently. */
   private pageSize(q: URLSearchParams): number {
+    // Before 0.15 the parameter did not exist: everything in one answer.
+    if (this.prePagination) return Number.MAX_SAFE_INTEGER - 1;
     const n = uint32Param(q, "page_size") ?? 0;
     return n === 0 || n > this.maxPageSize ? this.maxPageSize : n;
   }
 
   private parseToken(text: string | undefined, type: ListResourceType, p: Principal): ListToken | undefined {
-    if (text === undefined) return undefined;
+    if (text === undefined || this.prePagination) return undefined;
     try {
       return this.store.listTokens.decode(text, type, p.grantsHash(), this.store.nowUs());
     } catch (err) {
@@ -343,6 +347,7 @@ export class Handlers {
   private envelope<R extends Keyed>(page: PageOutput<R>, items: string[], total: number): string {
     const parts: string[] = [];
     if (items.length > 0) parts.push(`"items":[${items.join(",")}]`);
+    if (this.prePagination) return `{${parts.join(",")}}`;
     parts.push(`"response_type":"${page.complete ? "complete" : "delta"}"`);
     if (page.token) parts.push(`"list_token":"${this.store.listTokens.encode(page.token)}"`);
     parts.push(`"sort_by":"${page.sortBy}"`, `"sort_dir":"desc"`);

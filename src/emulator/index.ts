@@ -34,7 +34,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const store = new Store(world, clock, { cancelDelayMs: opts.cancelDelayMs ?? 5000 });
   clock.onAdvance = () => store.applyDue();
 
-  const handlers = new Handlers(store, count("maxPageSize", opts.maxPageSize, 1000, 1));
+  const handlers = new Handlers(store, count("maxPageSize", opts.maxPageSize, 1000, 1), opts.prePagination ?? false);
   const faults = new Faults(opts.latencyMs ?? 0);
   const calls: CallRecord[] = [];
   const rateLimiter = opts.rateLimit ? new RateLimiter(opts.rateLimit === true ? {} : opts.rateLimit, () => clock.now()) : undefined;

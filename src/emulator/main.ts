@@ -30,6 +30,7 @@ const emulator = await startEmulator({
   latencyMs: intVar("LATENCY_MS", 0, 0, 600_000),
   // A long-running demo would otherwise keep every request it ever served (CALL_STATS drains the log).
   callLog: process.env.CALL_STATS === "1",
+  prePagination: process.env.PRE_PAGINATION === "1",
 });
 
 const { admin, users, scopeLimited } = emulator.tokens;

@@ -1,7 +1,8 @@
 /**
- * The controller's API rate limiter (`internal/ratelimit`), with its defaults: per 30 s window, list
- * requests 150 per auth token / 1500 per IP / 1500 in total, other requests 3000 / 30000 / 30000.
- * Fixed windows on the emulator clock, so tests can step past a window with clock.advance.
+ * The controller's API rate limiter (`internal/ratelimit`), with its defaults (internal/ratelimit/config.go):
+ * one quota per resource:action (`session:list`, `scope:list`, `session:read`, `session:cancel`, …), per
+ * 30 s window: list actions 150 per auth token / 1500 per IP / 1500 in total, other actions 3000 / 30000
+ * / 30000. Fixed windows on the emulator clock, so tests can step past a window with clock.advance.
  */
 import type { RateLimitOptions } from "./types.js";
 
@@ -25,23 +26,29 @@ export class RateLimiter {
   private readonly windowMs: number;
   private readonly listPerToken: number;
   private readonly otherPerToken: number;
+  private readonly listPerIp: number;
+  private readonly listTotal: number;
   private readonly counters = new Map<string, Counter>();
 
   constructor(opts: RateLimitOptions, private readonly now: () => number) {
     this.windowMs = opts.windowMs ?? 30_000;
     this.listPerToken = opts.listPerToken ?? 150;
     this.otherPerToken = opts.otherPerToken ?? 3000;
+    this.listPerIp = opts.listPerIp ?? 1500;
+    this.listTotal = opts.listTotal ?? 1500;
   }
 
-  check(tokenKey: string, ip: string, isList: boolean): RateDecision {
+  /** `resourceAction` as the controller names it (see `resourceActionOf`). */
+  check(tokenKey: string, ip: string, resourceAction: string): RateDecision {
     const now = this.now();
     const window = Math.floor(now / this.windowMs);
     const resetS = Math.max(1, Math.ceil(((window + 1) * this.windowMs - now) / 1000));
-    const kind = isList ? "list" : "other";
+    const isList = resourceAction.endsWith(":list");
+    const kind = resourceAction;
     const limits: Limit[] = [
       { name: "auth-token", key: `${kind}|t|${tokenKey}`, max: isList ? this.listPerToken : this.otherPerToken },
-      { name: "ip-address", key: `${kind}|i|${ip}`, max: isList ? 1500 : 30000 },
-      { name: "total", key: `${kind}|all`, max: isList ? 1500 : 30000 },
+      { name: "ip-address", key: `${kind}|i|${ip}`, max: isList ? this.listPerIp : 30000 },
+      { name: "total", key: `${kind}|all`, max: isList ? this.listTotal : 30000 },
     ];
     const counters = limits.map((l) => {
       let c = this.counters.get(l.key);
@@ -63,4 +70,28 @@ export class RateLimiter {
     if (!allowed) headers["Retry-After"] = String(resetS);
     return { allowed, headers };
   }
+}
+
+/** Plural path segments to the controller's resource names (internal/types/resource). */
+const RESOURCES: Record<string, string> = {
+  sessions: "session",
+  scopes: "scope",
+  targets: "target",
+  users: "user",
+  hosts: "host",
+  "host-sets": "host-set",
+  "auth-tokens": "auth-token",
+};
+
+/**
+ * The resource:action a request counts against, as internal/ratelimit/handler.go extracts it: an explicit
+ * `:action` suffix, else list/create on a collection and read/update/delete on an item.
+ */
+export function resourceActionOf(method: string, path: string): string {
+  const m = /^\/v1\/([\w-]+)(?:\/([^:]+))?(?::([\w:-]+))?/.exec(path);
+  const resource = (m && RESOURCES[m[1]!]) ?? "unknown";
+  if (m?.[3]) return `${resource}:${m[3]}`;
+  const id = m?.[2];
+  if (id === undefined) return `${resource}:${method === "POST" ? "create" : "list"}`;
+  return `${resource}:${method === "DELETE" ? "delete" : method === "PATCH" ? "update" : "read"}`;
 }

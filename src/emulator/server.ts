@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { ApiError, kindForStatus, methodNotAllowed, notFound } from "./errors.js";
 import type { Faults } from "./faults.js";
 import type { Handlers, Reply, ApiRequest } from "./handlers.js";
-import type { RateLimiter } from "./ratelimit.js";
+import { type RateLimiter, resourceActionOf } from "./ratelimit.js";
 import type { Store } from "./store.js";
 import type { CallRecord, EmulatorOptions } from "./types.js";
 
@@ -150,8 +150,7 @@ export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
     const { principal, authTokenId } = store.principalFor(req.headers.authorization, req.headers.cookie);
     let limitHeaders: Record<string, string> = {};
     if (deps.rateLimiter) {
-      const isList = method === "GET" && (path === "/v1/sessions" || path === "/v1/scopes");
-      const decision = deps.rateLimiter.check(authTokenId ?? "u_anon", req.socket.remoteAddress ?? "", isList);
+      const decision = deps.rateLimiter.check(authTokenId ?? "u_anon", req.socket.remoteAddress ?? "", resourceActionOf(method, path));
       if (!decision.allowed) {
         send(429, "", decision.headers);
         return;

@@ -31,6 +31,10 @@ export interface EmulatorOptions {
   startTime?: number;
   /** Controller-like rate limiting (429 + Retry-After, empty body). Off unless given. */
   rateLimit?: boolean | RateLimitOptions;
+  /** Answer like a controller before 0.15, which had no pagination: `page_size` and `list_token` are
+   * ignored, every item comes in one answer, without `response_type`, `list_token` or `est_item_count`.
+   * Default false. */
+  prePagination?: boolean;
   /** Latency added to every response, in ms. Default 0. Also settable later via `faults.latencyMs`. */
   latencyMs?: number;
   /** Serve HTTPS instead of HTTP with this PEM key pair (and optionally require client certs). */
@@ -46,6 +50,10 @@ export interface RateLimitOptions {
   listPerToken?: number;
   /** Other requests allowed per auth token per window. Default 3000. */
   otherPerToken?: number;
+  /** List requests allowed per client IP per window. Default 1500. */
+  listPerIp?: number;
+  /** List requests allowed in total per window. Default 1500. */
+  listTotal?: number;
 }
 
 /** One demo credential. `token` is the full bearer value (`at_<10>_s1<base58>`). */

@@ -69,6 +69,12 @@ export function mapBoundaryError(err: BoundaryError): MappedError {
         extensions: { currentVersion: e.currentVersion },
       };
     }
+    case "BOUNDARY_BUDGET_SPENT":
+      return {
+        code: GatewayErrorCode.RATE_LIMITED,
+        message: "The gateway's budget of list calls to Boundary is spent for now; retry after `retryAfter` seconds.",
+        extensions: { retryAfter: (err as BoundaryError & { retryAfter: number }).retryAfter, limit: "UPSTREAM_LIST_BUDGET" },
+      };
     default: {
       const unreachable: never = err.code;
       return { code: GatewayErrorCode.INTERNAL_SERVER_ERROR, message: `Internal server error (${String(unreachable)}).` };

@@ -16,6 +16,7 @@ import { createCallScope } from "../boundary/call-scope.js";
 import type { BoundaryClient } from "../boundary/client.js";
 import {
   BoundaryApiError,
+  BoundaryBudgetError,
   BoundaryProtocolError,
   BoundaryTimeoutError,
   BoundaryUnreachableError,
@@ -31,6 +32,8 @@ export interface PollerDeps {
   maxBackoffMs: number;
   /** Told once when the poller stops, whatever the reason. */
   onStop: (poller: RunningPoller) => void;
+  /** The interval to keep instead of `intervalMs` (the list budget stretches it); default: as asked. */
+  pace?: (intervalMs: number) => number;
   /** Told when the controller answered 401: the registry stops every poller of this token. */
   onRefused: (auth: string | undefined, error: BoundaryApiError) => void;
 }
@@ -135,10 +138,11 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
   private async tick(): Promise<void> {
     if (this.stopped) return;
     this.polling = true;
-    let next: number | undefined = this.intervalMs;
+    let next: number | undefined = this.deps.pace ? this.deps.pace(this.intervalMs) : this.intervalMs;
     try {
       // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
-      const scope = createCallScope(this.deps.pollTimeoutMs, this.abort.signal);
+      // Its list calls are a poller's: they yield to queries when the list budget runs low.
+      const scope = createCallScope(this.deps.pollTimeoutMs, this.abort.signal, "poll");
       try {
         await this.poll(this.client.withScope(scope));
       } finally {
@@ -156,6 +160,8 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
   /** The error policy (see the top of this file): the delay before the next poll, or undefined when
    * this poller has stopped. */
   private failed(err: unknown): number | undefined {
+    // The gateway's own budget held this poll back: nothing failed, the poll just comes later.
+    if (err instanceof BoundaryBudgetError) return Math.max(err.retryAfter * 1000, this.intervalMs);
     if (err instanceof BoundaryApiError && err.status === 401) {
       this.deps.onRefused(this.auth, err);
       this.stop({ kind: "error", error: err });

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { Gauge, type Registry } from "prom-client";
 import { checkFilter, checkScopeId, checkSessionId, type BoundaryClient } from "../boundary/client.js";
 import type { BoundaryApiError } from "../boundary/errors.js";
+import { compileSessionFilter } from "../loaders/session-filter.js";
 import type { Logger } from "../logger.js";
 import { LiveRefusalError } from "./errors.js";
 import type { SessionEvent, SessionsEvent } from "./events.js";
@@ -86,6 +87,14 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     logger: options.logger,
     pollTimeoutMs: options.pollTimeoutMs,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    // Pollers share the pollers' part of the list budget: more pollers, longer intervals.
+    pace: (intervalMs) => {
+      const budget = options.client.listBudget;
+      if (!budget) return intervalMs;
+      let listing = 0;
+      for (const p of pollers.values()) if (p.kind === "sessionsChanged") listing++;
+      return budget.pollIntervalMs(intervalMs, listing);
+    },
     onStop(poller) {
       if (pollers.get(poller.key) === poller) {
         pollers.delete(poller.key);
@@ -174,7 +183,9 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       checkScopeId(params.scopeId);
       if (params.filter !== undefined) checkFilter(params.filter);
       const intervalMs = intervalOf(params.intervalMs);
-      const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter };
+      // Compiled before any call: a filter that does not parse is the caller's mistake.
+      const matches = params.filter === undefined ? undefined : compileSessionFilter(params.filter);
+      const query = { scopeId: params.scopeId, recursive: params.recursive, filter: params.filter, matches };
       // includeTerminated is not in the key: every poller lists terminated sessions anyway (see
       // sessions-poller.ts), and each subscriber gets its own view of the shared listing.
       const key = JSON.stringify(["sessionsChanged", auth ?? null, query.scopeId, query.recursive, query.filter ?? null, intervalMs]);

@@ -5,6 +5,10 @@
  * terminates silently drops out of refresh results and never reaches `removed_ids` (API-NOTES §3.5).
  * Subscribers who did not ask for terminated sessions are told a newly terminated id in `removedIds`.
  *
+ * The controller also filters refresh pages, so a session that stops matching the filter would never
+ * be reported; refreshes are asked for unfiltered and filtered here, and a changed session that no longer
+ * matches leaves the listing (listSessions reports it in `removedIds`).
+ *
  * Refreshes re-read 30 s behind their lower bound, so the same session comes back round after round;
  * the poller keeps the listing (id -> session) and only tells what changed version, or left.
  */
@@ -21,6 +25,8 @@ export interface SessionsQuery {
   scopeId: string;
   recursive: boolean;
   filter: string | undefined;
+  /** `filter`, compiled: refreshes are asked for unfiltered and filtered here (see listSessions). */
+  matches: ((item: WireSession) => boolean) | undefined;
 }
 
 /** One subscriber's view. */
@@ -137,6 +143,8 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
       { scopeId: this.query.scopeId, recursive: this.query.recursive, filter: this.query.filter, includeTerminated: true, listToken },
       this.maxItems,
       this.auth,
+      undefined,
+      { matches: this.query.matches },
     );
   }
 

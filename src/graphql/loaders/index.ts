@@ -21,6 +21,7 @@ import type { Scope } from "../types/scope.type.js";
 import type { Session } from "../types/session.type.js";
 import type { Target } from "../types/target.type.js";
 import type { User } from "../types/user.type.js";
+import { compileSessionFilter } from "../../loaders/session-filter.js";
 
 /**
  * Resources other than sessions are held as schema objects, mapped once per distinct id: a page of 100
@@ -86,7 +87,14 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
     sessionList: new DataLoader<SessionListingKey, SessionListing<Session>, string>(
       (keys) => {
         options.onBatch?.("sessionList", keys.length);
-        return readEach(keys, (k) => listSessions(limitedClient, k.params, k.limit, auth, listed), concurrency);
+        return readEach(
+          keys,
+          (k) =>
+            listSessions(limitedClient, k.params, k.limit, auth, listed, {
+              matches: k.params.filter === undefined ? undefined : compileSessionFilter(k.params.filter),
+            }),
+          concurrency,
+        );
       },
       { cacheKeyFn: listingCacheKey },
     ),
