@@ -154,7 +154,7 @@ export function checkFilter(filter: string, field = "filter"): void {
 /** The resources the gateway reads by id. */
 export type ResourceKind = "session" | "scope" | "target" | "user" | "host" | "hostSet" | "authToken";
 
-/** Id prefixes of each readable resource (API-NOTES §6), old spellings included. */
+/** Id prefixes of each readable resource (hashicorp/boundary globals/prefixes.go), old spellings included. */
 const PREFIX_KINDS: ReadonlyMap<string, ResourceKind> = new Map<string, ResourceKind>([
   ["s", "session"],
   ["o", "scope"],
