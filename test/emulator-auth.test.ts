@@ -1,5 +1,6 @@
 /**
- * Who may do what (API-NOTES §2, §3.8, §3.9): every demo caller against every endpoint, as one table of
+ * Who may do what (hashicorp/boundary internal/daemon/controller/auth/auth.go, internal/perms/acl.go and
+ * internal/daemon/controller/handlers/sessions/session_service.go): every demo caller against every endpoint, as one table of
  * the controller's status codes, plus the bearer parsing rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

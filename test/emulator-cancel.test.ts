@@ -1,5 +1,6 @@
 /**
- * `POST /v1/sessions/{id}:cancel` (API-NOTES §3.7, §8.1, §8.5): optimistic versioning answered with 500
+ * `POST /v1/sessions/{id}:cancel` (hashicorp/boundary internal/daemon/controller/handlers/sessions/session_service.go
+ * and internal/session/repository_session.go): optimistic versioning answered with 500
  * when stale, no-op on sessions already canceling or terminated, termination after cancelDelayMs of
  * emulator clock, and the literal colon of the custom verb.
  */

@@ -1,5 +1,6 @@
 /**
- * Listing as the controller does it (API-NOTES §3.3-3.5): keyset pages in created-desc order, refresh
+ * Listing as the controller does it (hashicorp/boundary internal/pagination/pagination.go,
+ * internal/listtoken/list_token.go, internal/session/repository_session.go): keyset pages in created-desc order, refresh
  * rounds by updated time with removed_ids, and list tokens that are refused when expired, foreign or
  * issued under other grants.
  */

@@ -1,5 +1,5 @@
 /**
- * The stitching recipe of docs/neighbours.md, run for real: the gateway over HTTP (an executor against
+ * The stitching recipe of docs/graph.md, run for real: the gateway over HTTP (an executor against
  * /graphql) stitched with a small "tickets" schema, Session and User merged across both through
  * `nodes(ids)` on the gateway's side.
  */

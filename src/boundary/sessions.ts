@@ -1,6 +1,7 @@
 /**
  * Session operations that take more than one call: walking list pages and cancelling with versions.
- * Still pure REST semantics (API-NOTES §3.4, §3.7); no GraphQL here.
+ * Still pure REST semantics (list tokens: internal/pagination/pagination.go in hashicorp/boundary; cancel:
+ * internal/session/repository_session.go); no GraphQL here.
  */
 import type { BoundaryClient, ListSessionsParams } from "./client.js";
 import { BoundaryApiError, BoundaryInputError, BoundaryVersionConflictError } from "./errors.js";
@@ -117,7 +118,8 @@ export async function listSessions<T = WireSession>(
       if (merged === 0) estItemCount = page.est_item_count;
       merged++;
       lastCount = page.items?.length ?? 0;
-      // An empty initial listing carries no token: there is nothing to refresh from (API-NOTES §8.3).
+      // An empty initial listing carries no token: there is nothing to refresh from (hashicorp/boundary
+      // internal/pagination/pagination.go makes one only when the page has items).
       token = page.list_token;
       const complete = page.response_type !== "delta";
       if (complete || byId.size >= limit || token === undefined) {
@@ -208,7 +210,8 @@ export function readTail(body: string): { token: string | undefined; delta: bool
 /**
  * Cancel a session. Without a version, read the current one first (the Go client's automatic
  * versioning) and, if activation raced the read, read and try once more. A stale version makes the
- * controller answer 500 (API-NOTES §3.7); a re-read tells a real conflict from another server error.
+ * controller answer 500 (hashicorp/boundary internal/session/repository_session.go, updateState: "updated
+ * session and 0 rows updated"); a re-read tells a real conflict from another server error.
  */
 export async function cancelSession(
   client: BoundaryClient,

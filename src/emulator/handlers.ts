@@ -1,6 +1,7 @@
 /**
  * The emulated endpoints, free of HTTP plumbing: each takes the parsed request and returns a status and
- * a JSON body, or throws an ApiError. Check order follows the controller's handlers (API-NOTES §3.9).
+ * a JSON body, or throws an ApiError. Check order follows the controller's handlers
+ * (hashicorp/boundary internal/daemon/controller/handlers/sessions/session_service.go).
  */
 import type { Principal, ResourceType } from "./auth.js";
 import { denied, forbidden, internal, invalidArgument, invalidListToken, notFound } from "./errors.js";

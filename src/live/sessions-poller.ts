@@ -1,8 +1,10 @@
 /**
- * `sessionsChanged`: one listing, then one refresh per interval with the list token (API-NOTES §3.4).
+ * `sessionsChanged`: one listing, then one refresh per interval with the list token (hashicorp/boundary
+ * internal/session/service_list_refresh.go).
  *
  * Always lists with include_terminated=true, whatever subscribers asked: with false, a session that
- * terminates silently drops out of refresh results and never reaches `removed_ids` (API-NOTES §3.5).
+ * terminates silently drops out of refresh results and never reaches `removed_ids` (hashicorp/boundary
+ * internal/session/repository_session.go adds `termination_reason is null` to listing and refresh alike).
  * Subscribers who did not ask for terminated sessions are told a newly terminated id in `removedIds`.
  *
  * The controller also filters refresh pages, so a session that stops matching the filter would never
