@@ -1,5 +1,5 @@
 /** `npm run subgraph`: writes subgraph.graphql, the Federation 2 SDL a router composes (`_service { sdl }`
- * of the `FEDERATION=true` schema). test/federation.test.ts fails when it drifts from the code. */
+ * of the `FEDERATION=true` schema). test/gateway/federation.test.ts fails when it drifts from the code. */
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { printSubgraphSchema } from "../src/schema.js";

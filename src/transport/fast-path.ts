@@ -12,7 +12,7 @@
  * document that is valid, not introspection, not a subscription, and within the limits. Everything else
  * (GET, persisted queries, batches, request errors, limit refusals, introspection, the landing page) is
  * left to Apollo, whose own code writes those answers. `FAST_LANE=false` turns this path off; it changes
- * no answer (test/fast-lane.test.ts compares both, byte for byte).
+ * no answer (test/gateway/fast-lane.test.ts compares both, byte for byte).
  */
 import type { IncomingHttpHeaders } from "node:http";
 import Negotiator from "negotiator";
