@@ -63,13 +63,21 @@ function summarise(file: string, top: number, fromMs: number, toMs: number): voi
   const busy = total - idle;
   const pctOf = (us: number, of: number) => `${((100 * us) / of).toFixed(1).padStart(5)}%`;
   const window = Number.isFinite(toMs) || fromMs > 0 ? ` between ${fromMs} and ${toMs} ms` : "";
-  console.log(`\n${file}\n  ${(total / 1e6).toFixed(1)} s sampled${window}, ${(busy / 1e6).toFixed(1)} s busy (percentages below are of busy time)`);
+  console.log(
+    `\n${file}\n  ${(total / 1e6).toFixed(1)} s sampled${window}, ${(busy / 1e6).toFixed(1)} s busy (percentages below are of busy time)`,
+  );
   console.log(`\n  top ${top} functions by self time`);
-  for (const [k, us] of [...fns].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [k, us] of [...fns]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     console.log(`  ${pctOf(us, busy)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   }
   console.log(`\n  self time by package / file`);
-  for (const [k, us] of [...owners].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [k, us] of [...owners]
+    .filter(([k]) => k !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     console.log(`  ${pctOf(us, busy)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   }
 }

@@ -62,14 +62,29 @@ export function ratios(suite: SuiteResult): Ratio[] {
   }
   const p50 = cmp(4, "gateway - direct, p50");
   const p99 = cmp(4, "gateway - direct, p99");
-  if (p50 !== undefined && p99 !== undefined) add("scenario 4 latency added over the direct read, p50 / p99", `${signed(p50)} / ${signed(p99)}`);
+  if (p50 !== undefined && p99 !== undefined)
+    add("scenario 4 latency added over the direct read, p50 / p99", `${signed(p50)} / ${signed(p99)}`);
   const s5 = cmp(5, "gateway / proxy");
   if (s5 !== undefined) add("scenario 5 throughput, gateway / proxy", times(s5));
   return out;
 }
 
 export function table(suites: SuiteResult[]): string {
-  const head = ["lat", "scenario", "target", "median", "range (rounds)", "p50 ms", "p99 ms", "compared (median of rounds)", "upstream calls/op", "cpu us/op", "emu cpu us/op", "others %", "steal %"];
+  const head = [
+    "lat",
+    "scenario",
+    "target",
+    "median",
+    "range (rounds)",
+    "p50 ms",
+    "p99 ms",
+    "compared (median of rounds)",
+    "upstream calls/op",
+    "cpu us/op",
+    "emu cpu us/op",
+    "others %",
+    "steal %",
+  ];
   const rows: string[][] = [];
   for (const suite of suites) {
     for (const sc of suite.scenarios) {
@@ -78,7 +93,15 @@ export function table(suites: SuiteResult[]): string {
         const main = sc.primary === "wallMs" ? `${fmt(m.wallMs!)} ms` : `${fmt(m.rps!)} req/s`;
         const key = sc.primary === "wallMs" ? "wallMs" : "rps";
         const range = `${fmt(t.min[key]!)}-${fmt(t.max[key]!)}`;
-        const cmp = i === 0 ? sc.comparisons.map((c) => `${c.label} ${c.unit === "x" ? `${c.median.toFixed(2)}x` : `${c.median >= 0 ? "+" : ""}${c.median.toFixed(2)} ms`}`).join("; ") : "";
+        const cmp =
+          i === 0
+            ? sc.comparisons
+                .map(
+                  (c) =>
+                    `${c.label} ${c.unit === "x" ? `${c.median.toFixed(2)}x` : `${c.median >= 0 ? "+" : ""}${c.median.toFixed(2)} ms`}`,
+                )
+                .join("; ")
+            : "";
         const cpu = sc.primary === "wallMs" ? (i === 0 ? `${fmt(m.cpuMs!)} ms/listing` : "") : fmt(m.cpuUsPerOp!);
         const emu = sc.primary === "wallMs" ? (i === 1 ? `${fmt(m.cpuMs!)} ms/listing` : "") : fmt(m.emulatorCpuUsPerOp!);
         rows.push([
@@ -99,19 +122,39 @@ export function table(suites: SuiteResult[]): string {
       });
       if (sc.id === 3) {
         const e = sc.extra;
-        rows.push(["", "", "", `gateway peak RSS ${fmt(e.gatewayPeakMiB as number)} MiB`, "", "", "", `RSS before ${fmt(e.gatewayRssBeforeMiB as number)} MiB${e.peakResetBeforeScenario ? " (peak reset before scenario)" : " (peak since start)"}`, "", "", "", "", ""]);
+        rows.push([
+          "",
+          "",
+          "",
+          `gateway peak RSS ${fmt(e.gatewayPeakMiB as number)} MiB`,
+          "",
+          "",
+          "",
+          `RSS before ${fmt(e.gatewayRssBeforeMiB as number)} MiB${e.peakResetBeforeScenario ? " (peak reset before scenario)" : " (peak since start)"}`,
+          "",
+          "",
+          "",
+          "",
+          "",
+        ]);
       }
     }
     for (const sk of suite.skipped) rows.push([`${suite.latencyMs} ms`, sk, "", "", "", "", "", "", "", "", "", "", ""]);
   }
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c]!)).join(" | ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((x, c) => x.padEnd(widths[c]!))
+      .join(" | ")
+      .trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(line)].join("\n");
 }
 
 /** How busy the machine was with other work, for the chart's header. */
 function othersLine(suites: SuiteResult[]): string {
-  const all = suites.flatMap((su) => su.scenarios.flatMap((sc) => sc.targets.flatMap((t) => t.rounds.map((r) => r.othersPct ?? NaN)))).filter(Number.isFinite);
+  const all = suites
+    .flatMap((su) => su.scenarios.flatMap((sc) => sc.targets.flatMap((t) => t.rounds.map((r) => r.othersPct ?? NaN))))
+    .filter(Number.isFinite);
   return `other processes used a median ${median(all).toFixed(0)}% (max ${Math.max(...all).toFixed(0)}%) of the CPU during runs; load average ${suites.map((su) => su.loadavgBefore).join(" / ")}`;
 }
 
@@ -122,7 +165,13 @@ export function chartRows(suites: SuiteResult[]): ChartRow[] {
     const panels: Panel[] = [];
     for (const sc of suite.scenarios) {
       const key = sc.primary;
-      const bar = (t: TargetResult): Bar => ({ label: t.name, value: t.median[key]!, min: t.min[key]!, max: t.max[key]!, color: COLORS[t.name] ?? "#6b7280" });
+      const bar = (t: TargetResult): Bar => ({
+        label: t.name,
+        value: t.median[key]!,
+        min: t.min[key]!,
+        max: t.max[key]!,
+        color: COLORS[t.name] ?? "#6b7280",
+      });
       const c = (label: string) => sc.comparisons.find((x) => x.label === label)?.median ?? NaN;
       const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} ms`;
       const note =
@@ -133,7 +182,12 @@ export function chartRows(suites: SuiteResult[]): ChartRow[] {
             : sc.id === 4
               ? `gateway adds p50 ${signed(c("gateway - direct, p50"))}, p99 ${signed(c("gateway - direct, p99"))}`
               : `${c("gateway / proxy").toFixed(2)}x proxy`;
-      const p: Panel = { title: `${sc.id}. ${sc.title}`, unit: key === "rps" ? "req/s" : key === "wallMs" ? "ms per listing" : "p99 ms", bars: sc.targets.map(bar), note };
+      const p: Panel = {
+        title: `${sc.id}. ${sc.title}`,
+        unit: key === "rps" ? "req/s" : key === "wallMs" ? "ms per listing" : "p99 ms",
+        bars: sc.targets.map(bar),
+        note,
+      };
       panels.push(p);
     }
     return { label: `upstream +${suite.latencyMs} ms`, panels };
@@ -174,7 +228,11 @@ export function printReport(result: BenchResult, settingsLine: string): void {
   console.log("\nRatios (docs/performance.md states the targets):");
   for (const r of result.ratios) console.log(`  [${r.latencyMs} ms] ${r.what}: ${r.measured}`);
   const errors = suites.flatMap((su) =>
-    su.scenarios.flatMap((sc) => sc.targets.flatMap((t) => (t.max.errors ? [`${su.latencyMs} ms scenario ${sc.id} ${t.name}: ${t.max.errors} errors in a round`] : []))),
+    su.scenarios.flatMap((sc) =>
+      sc.targets.flatMap((t) =>
+        t.max.errors ? [`${su.latencyMs} ms scenario ${sc.id} ${t.name}: ${t.max.errors} errors in a round`] : [],
+      ),
+    ),
   );
   for (const e of errors) console.log(`! ${e}`);
   console.log(`\nwrote bench/results/latest.json and bench/results/latest.svg`);

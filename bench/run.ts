@@ -64,7 +64,9 @@ import { build } from "./lib/system.js";
 import { type BenchResult, printReport, ratios, writeResults } from "./report.js";
 import { runSuite } from "./scenarios/index.js";
 
-const HELP = readFileSync(fileURLToPath(import.meta.url), "utf8").split("*/")[0]!.replace(/^\/\*\*|^ \* ?/gm, "");
+const HELP = readFileSync(fileURLToPath(import.meta.url), "utf8")
+  .split("*/")[0]!
+  .replace(/^\/\*\*|^ \* ?/gm, "");
 
 function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const flags = new Map<string, string>();
@@ -111,7 +113,8 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     const v = raw(flag, envName);
     if (v === undefined) return def;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${flag} / ${envName} = ${JSON.stringify(v)} must be a number from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${flag} / ${envName} = ${JSON.stringify(v)} must be a number from ${min} to ${max}`);
     return n;
   };
   const list = (flag: string, envName: string, def: number[], min: number, max: number): number[] => {

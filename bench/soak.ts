@@ -30,7 +30,16 @@ async function main(): Promise<void> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", BOUNDARY_ADDR: emulator.url, UPSTREAM_TIMEOUT_MS: "1000", REQUEST_TIMEOUT_MS: "3000" },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+      BOUNDARY_ADDR: emulator.url,
+      UPSTREAM_TIMEOUT_MS: "1000",
+      REQUEST_TIMEOUT_MS: "3000",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const stop = async () => {
@@ -44,13 +53,32 @@ async function main(): Promise<void> {
   const pool = new Pool(url, { connections });
   const admin = emulator.tokens.admin.token;
   const users = emulator.tokens.users.map((u) => u.token);
-  const ids = emulator.store.sessions().slice(0, 500).map((s) => s.id);
+  const ids = emulator.store
+    .sessions()
+    .slice(0, 500)
+    .map((s) => s.id);
 
   const operations: { name: string; token: () => string; query: () => string }[] = [
-    { name: "read", token: () => admin, query: () => `{ session(id: "${pick(ids)}") { id status version states { status } connections { bytesUp } } }` },
-    { name: "page", token: () => admin, query: () => `{ sessions(first: 50) { items { id status scope { name parent { name } } } hasNextPage } }` },
-    { name: "user-page", token: () => pick(users), query: () => `{ sessions(first: 20, includeTerminated: true) { items { id status } } }` },
-    { name: "filtered", token: () => admin, query: () => `{ sessions(first: 100, filter: "\\"/item/status\\" == \\"active\\"") { items { id } } }` },
+    {
+      name: "read",
+      token: () => admin,
+      query: () => `{ session(id: "${pick(ids)}") { id status version states { status } connections { bytesUp } } }`,
+    },
+    {
+      name: "page",
+      token: () => admin,
+      query: () => `{ sessions(first: 50) { items { id status scope { name parent { name } } } hasNextPage } }`,
+    },
+    {
+      name: "user-page",
+      token: () => pick(users),
+      query: () => `{ sessions(first: 20, includeTerminated: true) { items { id status } } }`,
+    },
+    {
+      name: "filtered",
+      token: () => admin,
+      query: () => `{ sessions(first: 100, filter: "\\"/item/status\\" == \\"active\\"") { items { id } } }`,
+    },
     { name: "refused", token: () => admin, query: () => `{ sessions { items { connections { bytesUp } } } }` },
   ];
 
@@ -106,7 +134,9 @@ async function main(): Promise<void> {
   console.log("outcomes by operation and code:");
   for (const [key, n] of [...counts].sort()) console.log(`  ${key.padEnd(40)} ${n}`);
   const mid = samples[Math.floor(samples.length / 2)]!;
-  console.log(`\ngateway RSS (MiB): start ${(rssStart / 1024).toFixed(1)}, middle ${(mid / 1024).toFixed(1)}, end ${(rssEnd / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}`);
+  console.log(
+    `\ngateway RSS (MiB): start ${(rssStart / 1024).toFixed(1)}, middle ${(mid / 1024).toFixed(1)}, end ${(rssEnd / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}`,
+  );
   console.log(`growth from the middle of the run to its end: ${(((rssEnd - mid) / mid) * 100).toFixed(1)}%`);
 }
 

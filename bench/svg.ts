@@ -66,10 +66,14 @@ function panel(p: Panel, x: number, y: number): string {
   p.bars.forEach((b, i) => {
     const cx = 10 + slot * (i + 0.5);
     const yv = scale(b.value);
-    out.push(`<rect x="${(cx - bw / 2).toFixed(1)}" y="${yv.toFixed(1)}" width="${bw.toFixed(1)}" height="${(PLOT_BOTTOM - yv).toFixed(1)}" fill="${b.color}"/>`);
+    out.push(
+      `<rect x="${(cx - bw / 2).toFixed(1)}" y="${yv.toFixed(1)}" width="${bw.toFixed(1)}" height="${(PLOT_BOTTOM - yv).toFixed(1)}" fill="${b.color}"/>`,
+    );
     if (Math.max(b.max, b.value) > clipAt) {
       const yb = (yv + 12).toFixed(1);
-      out.push(`<path d="M${(cx - bw / 2 - 3).toFixed(1)} ${yb} l${(bw / 2 + 3).toFixed(1)} -6 l${(bw / 2 + 3).toFixed(1)} 6" stroke="#ffffff" stroke-width="3" fill="none"/>`);
+      out.push(
+        `<path d="M${(cx - bw / 2 - 3).toFixed(1)} ${yb} l${(bw / 2 + 3).toFixed(1)} -6 l${(bw / 2 + 3).toFixed(1)} 6" stroke="#ffffff" stroke-width="3" fill="none"/>`,
+      );
     } else if (b.max > b.min) {
       const y1 = scale(b.max).toFixed(1);
       const y2 = scale(b.min).toFixed(1);
@@ -84,7 +88,9 @@ function panel(p: Panel, x: number, y: number): string {
   if (p.line) {
     const yl = scale(p.line.value).toFixed(1);
     out.push(`<line x1="8" x2="${PANEL_W - 8}" y1="${yl}" y2="${yl}" stroke="#dc2626" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${PANEL_W - 10}" y="${(Number(yl) - 3).toFixed(1)}" font-size="9.5" fill="#dc2626" text-anchor="end">${esc(p.line.label)}</text>`);
+    out.push(
+      `<text x="${PANEL_W - 10}" y="${(Number(yl) - 3).toFixed(1)}" font-size="9.5" fill="#dc2626" text-anchor="end">${esc(p.line.label)}</text>`,
+    );
   }
   out.push(`<text x="10" y="${PANEL_H - 10}" font-size="10" fill="#6b7280">${esc(p.unit)} (median; whisker: min-max of rounds)</text>`);
   out.push(`</g>`);
@@ -97,7 +103,9 @@ export function renderSvg(title: string, subtitles: string[], rows: ChartRow[]):
   const head = 40 + subtitles.length * 16;
   const height = head + rows.length * (PANEL_H + GAP) + GAP;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#f9fafb"/>`);
   out.push(`<text x="${GAP}" y="28" font-size="17" font-weight="700">${esc(title)}</text>`);
   subtitles.forEach((line, i) => out.push(`<text x="${GAP}" y="${50 + i * 16}" font-size="11.5" fill="#374151">${esc(line)}</text>`));

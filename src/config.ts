@@ -264,7 +264,9 @@ export function loadConfig(env: Env): Config {
     problems.push("BOUNDARY_CLIENT_CERT and BOUNDARY_CLIENT_KEY must be set together");
   }
   if (production && text("BOUNDARY_ADDR") === undefined && !config.demo) {
-    problems.push("BOUNDARY_ADDR is unset with NODE_ENV=production: set BOUNDARY_ADDR to the controller's URL, or DEMO=true to serve the embedded emulator's demo data");
+    problems.push(
+      "BOUNDARY_ADDR is unset with NODE_ENV=production: set BOUNDARY_ADDR to the controller's URL, or DEMO=true to serve the embedded emulator's demo data",
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -276,7 +278,12 @@ function hostList(raw: string | undefined): readonly string[] | undefined {
   if (raw === undefined) return undefined;
   const names = raw
     .split(",")
-    .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1"))
+    .map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, "$1"),
+    )
     .filter((h) => h !== "");
   return Object.freeze(names);
 }

@@ -9,7 +9,11 @@
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
 
 /** The names the gateway answers to: `undefined` means any. */
-export function allowedHostsFor(configured: readonly string[] | undefined, listenHost: string, fallbackInEffect: boolean): ReadonlySet<string> | undefined {
+export function allowedHostsFor(
+  configured: readonly string[] | undefined,
+  listenHost: string,
+  fallbackInEffect: boolean,
+): ReadonlySet<string> | undefined {
   if (configured !== undefined) return configured.includes("*") ? undefined : new Set(configured);
   // Without a token of its own to lend, the gateway gives a rebinding page nothing the page's own
   // requests could not get: any host is answered, as a container behind a load balancer expects.

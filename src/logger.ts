@@ -28,7 +28,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, o
   };
   if (destination) return pino(options, destination);
   // Pretty lines for a developer's terminal, when pino-pretty (a dev dependency) is installed.
-  if (opts.pretty && canResolve("pino-pretty")) return pino({ ...options, transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } } });
+  if (opts.pretty && canResolve("pino-pretty"))
+    return pino({ ...options, transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } } });
   return pino(options);
 }
 

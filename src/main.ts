@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   // A promise rejected with nobody listening is a bug, but one request's bug must not take every
   // other caller's request down with the process: log it and go on.
   process.on("unhandledRejection", (reason) => {
-    logger.error({ err: reason instanceof Error ? { name: reason.name, message: reason.message, stack: reason.stack } : String(reason) }, "unhandled rejection");
+    logger.error(
+      { err: reason instanceof Error ? { name: reason.name, message: reason.message, stack: reason.stack } : String(reason) },
+      "unhandled rejection",
+    );
   });
 
   // Cluster workers get the controller's address (and in demo mode its admin token) from the primary.

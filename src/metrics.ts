@@ -12,7 +12,13 @@ export interface GatewayMetrics {
   observeBatch(loader: string, size: number): void;
   /** Expose the list budget's use (boundary_list_budget_*) on every scrape. */
   watchListBudget(budget: ListBudget): void;
-  observeRequest(operation: string | undefined, outcome: RequestOutcome, seconds: number, errorCodes: readonly string[], lane?: RequestLane): void;
+  observeRequest(
+    operation: string | undefined,
+    outcome: RequestOutcome,
+    seconds: number,
+    errorCodes: readonly string[],
+    lane?: RequestLane,
+  ): void;
 }
 
 /** Which path answered a request: the fast lane (src/graphql/fast-lane.ts) or Apollo Server's pipeline. */

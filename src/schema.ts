@@ -47,7 +47,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     const mutation = schema.getMutationType();
     if (mutation) mutation.description = "Changes made in Boundary, with the caller's token.";
     const subscription = schema.getSubscriptionType();
-    if (subscription) subscription.description = "Live views polled from the Boundary controller with the caller's token, over WebSocket (graphql-ws) at /graphql.";
+    if (subscription)
+      subscription.description =
+        "Live views polled from the Boundary controller with the caller's token, over WebSocket (graphql-ws) at /graphql.";
     // TypeGraphQL wraps resolveType in an async function; graphql-jit (the fast lane) takes only a
     // synchronous answer, and graphql-js is as happy with one. Same function, unwrapped.
     const node = schema.getType("Node");

@@ -97,7 +97,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     config.metricsPort === undefined
       ? undefined
       : createServer((req, res) => {
-          if (new URL(req.url ?? "/", "http://gateway.invalid").pathname !== "/metrics") return sendJson(res, 404, { error: "not found: metrics are at /metrics" });
+          if (new URL(req.url ?? "/", "http://gateway.invalid").pathname !== "/metrics")
+            return sendJson(res, 404, { error: "not found: metrics are at /metrics" });
           serveMetrics(res).catch((err: unknown) => {
             logger.error({ err }, "metrics failed");
             res.destroy();
@@ -169,7 +170,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err: unknown) => {
       logger.error({ err }, "request handler failed");
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      if (!res.headersSent)
+        sendJson(res, 500, { errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();
     });
   });
@@ -189,7 +191,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const url = new URL(req.url ?? "/", "http://gateway.invalid");
     // Probes are exempt: a kubelet sends the pod's IP as Host, and they carry no data and use no token.
     if (url.pathname !== "/healthz" && url.pathname !== "/readyz" && !acceptsHost(req.headers.host)) {
-      sendJson(res, 400, { errors: [{ message: "This Host is not served here: add it to ALLOWED_HOSTS.", extensions: { code: "BAD_REQUEST" } }] });
+      sendJson(res, 400, {
+        errors: [{ message: "This Host is not served here: add it to ALLOWED_HOSTS.", extensions: { code: "BAD_REQUEST" } }],
+      });
       return;
     }
     if (url.pathname === "/healthz") {
@@ -313,7 +317,11 @@ function createReadiness(client: BoundaryClient, cacheMs: number): () => Promise
 
 async function loadTls(tls: TlsConfig): Promise<BoundaryClientOptions["tls"]> {
   const read = (path: string | undefined) => (path === undefined ? undefined : readFile(path, "utf8"));
-  const [ca, cert, key] = await Promise.all([loadTrustedCas(tls.caCertPath, tls.caPath), read(tls.clientCertPath), read(tls.clientKeyPath)]);
+  const [ca, cert, key] = await Promise.all([
+    loadTrustedCas(tls.caCertPath, tls.caPath),
+    read(tls.clientCertPath),
+    read(tls.clientKeyPath),
+  ]);
   return {
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),
@@ -388,7 +396,9 @@ async function readBody(req: IncomingMessage, res: ServerResponse, limit: number
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
   res.setHeader("connection", "close");
-  sendJson(res, 413, { errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: GatewayErrorCode.PAYLOAD_TOO_LARGE } }] });
+  sendJson(res, 413, {
+    errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: GatewayErrorCode.PAYLOAD_TOO_LARGE } }],
+  });
   // Stop reading the rest of an oversized body; the connection is closed after the answer.
   req.unpipe();
   req.resume();

@@ -70,7 +70,10 @@ export interface LoadRun {
   stealPct: number;
 }
 
-export function cannon(req: RequestSpec, opts: { connections: number; durationS: number; overallRate?: number }): Promise<{ result: autocannon.Result; latencies: number[] }> {
+export function cannon(
+  req: RequestSpec,
+  opts: { connections: number; durationS: number; overallRate?: number },
+): Promise<{ result: autocannon.Result; latencies: number[] }> {
   return new Promise((res, rej) => {
     if (run.aborting) return rej(new Error("aborted"));
     const latencies: number[] = [];
@@ -124,13 +127,18 @@ export async function warmUp(
     assertAlive();
     requests += latencies.length;
     rps = latencies.length / result.duration;
-    if (i >= s.warmupS && requests >= s.warmupRequests && Math.abs(rps - prev) <= 0.1 * prev) return { seconds: i, requests, rps, settled: true };
+    if (i >= s.warmupS && requests >= s.warmupRequests && Math.abs(rps - prev) <= 0.1 * prev)
+      return { seconds: i, requests, rps, settled: true };
     prev = rps;
   }
   return { seconds: max, requests, rps, settled: false };
 }
 
-export async function loadRun(sys: System, t: Target, opts: { connections: number; durationS: number; overallRate?: number }): Promise<LoadRun> {
+export async function loadRun(
+  sys: System,
+  t: Target,
+  opts: { connections: number; durationS: number; overallRate?: number },
+): Promise<LoadRun> {
   await quiesce(sys);
   const cpu0 = cpuMs(t.pid);
   const emu0 = cpuMs(sys.emulator.pid);

@@ -23,7 +23,6 @@ export interface Child {
   onLine: Set<(line: string) => void>;
 }
 
-
 export const children = new Set<Child>();
 
 /** The load generator running now (stopped on abort), and whether a signal is tearing everything down. */
@@ -36,7 +35,8 @@ export function spawnChild(name: string, args: string[], env: Record<string, str
   child.exited = new Promise((res) => {
     proc.once("exit", (code, signal) => {
       child.alive = false;
-      if (!run.aborting && !stoppingChildren.has(child)) console.error(`! ${name} exited unexpectedly (code ${code}, signal ${signal})\n  ${child.tail.slice(-15).join("\n  ")}`);
+      if (!run.aborting && !stoppingChildren.has(child))
+        console.error(`! ${name} exited unexpectedly (code ${code}, signal ${signal})\n  ${child.tail.slice(-15).join("\n  ")}`);
       res(code);
     });
   });
@@ -77,7 +77,10 @@ export function waitForLine(child: Child, re: RegExp, timeoutMs: number): Promis
       const m = re.exec(line);
       if (m) done(undefined, m);
     };
-    const timer = setTimeout(() => done(new Error(`${child.name} did not print ${re} within ${timeoutMs} ms:\n  ${child.tail.join("\n  ")}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`${child.name} did not print ${re} within ${timeoutMs} ms:\n  ${child.tail.join("\n  ")}`)),
+      timeoutMs,
+    );
     child.onLine.add(onLine);
     void child.exited.then(() => done(new Error(`${child.name} exited before printing ${re}:\n  ${child.tail.join("\n  ")}`)));
   });
@@ -148,7 +151,13 @@ export async function httpGet(url: string, headers: Record<string, string> = {})
 }
 
 export async function httpSend(t: Pick<RequestSpec, "url" | "method" | "headers" | "body">): Promise<{ status: number; text: string }> {
-  const res = await request(loopbackOnly(t.url), { method: t.method, headers: t.headers, body: t.body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const res = await request(loopbackOnly(t.url), {
+    method: t.method,
+    headers: t.headers,
+    body: t.body,
+    headersTimeout: 120_000,
+    bodyTimeout: 120_000,
+  });
   return { status: res.statusCode, text: await res.body.text() };
 }
 

@@ -47,7 +47,13 @@ export function summarise(name: string, rounds: Record<string, number>[], calls?
   return { name, rounds, median: agg(median), min: agg((xs) => Math.min(...xs)), max: agg((xs) => Math.max(...xs)), calls };
 }
 
-export function compare(label: string, unit: Comparison["unit"], a: Record<string, number>[], b: Record<string, number>[], key: string): Comparison {
+export function compare(
+  label: string,
+  unit: Comparison["unit"],
+  a: Record<string, number>[],
+  b: Record<string, number>[],
+  key: string,
+): Comparison {
   const perRound = a.map((r, i) => (unit === "x" ? r[key]! / b[i]![key]! : r[key]! - b[i]![key]!));
   return { label, unit, perRound, median: median(perRound) };
 }

@@ -1,7 +1,19 @@
 /** The system under test: the emulator, the gateway and the reference proxy, as separate processes. */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { type Child, HOST, ROOT, freePort, httpGet, loopbackOnly, sleep, spawnChild, stopChild, waitForLine, waitHealthy } from "./processes.js";
+import {
+  type Child,
+  HOST,
+  ROOT,
+  freePort,
+  httpGet,
+  loopbackOnly,
+  sleep,
+  spawnChild,
+  stopChild,
+  waitForLine,
+  waitHealthy,
+} from "./processes.js";
 import type { Settings } from "./settings.js";
 
 export interface System {
@@ -22,9 +34,15 @@ export interface System {
 
 export async function build(): Promise<void> {
   console.log("building: npm run build (tsc -p tsconfig.build.json) ...");
-  const r = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "-s", "build"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  const r = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "-s", "build"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 180_000,
+  });
   if (r.status !== 0) {
-    throw new Error(`npm run build failed (status ${r.status}); fix it, or run the gateway through tsx with --tsx:\n${r.stdout}${r.stderr}`);
+    throw new Error(
+      `npm run build failed (status ${r.status}); fix it, or run the gateway through tsx with --tsx:\n${r.stdout}${r.stderr}`,
+    );
   }
 }
 

@@ -15,9 +15,13 @@ export async function runSuite(s: Settings, latencyMs: number): Promise<SuiteRes
   console.log(`\n=== upstream latency ${latencyMs} ms: starting emulator (${s.sessions} sessions), gateway (${s.mode}) and proxy`);
   const sys = await startSystem(s, latencyMs);
   try {
-    console.log(`emulator ${sys.emulatorUrl} (pid ${sys.emulator.pid}), gateway ${sys.gatewayUrl} (pid ${sys.gateway.pid}), proxy ${sys.proxyUrl} (pid ${sys.proxy.pid})`);
+    console.log(
+      `emulator ${sys.emulatorUrl} (pid ${sys.emulator.pid}), gateway ${sys.gatewayUrl} (pid ${sys.gateway.pid}), proxy ${sys.proxyUrl} (pid ${sys.proxy.pid})`,
+    );
     // Scenarios 1 and 4 read these in turn.
-    const first = await httpGet(`${sys.emulatorUrl}/v1/sessions?scope_id=global&recursive=true&page_size=${READ_IDS}`, { authorization: `Bearer ${sys.token}` });
+    const first = await httpGet(`${sys.emulatorUrl}/v1/sessions?scope_id=global&recursive=true&page_size=${READ_IDS}`, {
+      authorization: `Bearer ${sys.token}`,
+    });
     const sessionIds = ((JSON.parse(first.text) as { items?: { id: string }[] }).items ?? []).map((x) => x.id);
     if (sessionIds.length === 0) throw new Error(`no session to read: ${first.text.slice(0, 200)}`);
 

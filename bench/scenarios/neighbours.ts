@@ -12,7 +12,13 @@ import { throughputScenario } from "./throughput.js";
 /** Session's fields leading to other resources, each with a selection of that resource's leaf fields
  * (from schema.graphql, which a test keeps equal to the code's schema). Empty when there are none. */
 export function neighbourSelections(): { field: string; idField: string; selection: string }[] {
-  const idFields: Record<string, string> = { target: "targetId", user: "userId", host: "hostId", hostSet: "hostSetId", authToken: "authTokenId" };
+  const idFields: Record<string, string> = {
+    target: "targetId",
+    user: "userId",
+    host: "hostId",
+    hostSet: "hostSetId",
+    authToken: "authTokenId",
+  };
   const schema = buildSchema(readFileSync(join(ROOT, "schema.graphql"), "utf8"));
   const session = schema.getType("Session");
   if (!isObjectType(session)) return [];
@@ -35,7 +41,8 @@ export async function scenario5(sys: System, s: Settings, neighbours: ReturnType
     for (const item of items) {
       for (const n of neighbours) {
         const id = item[n.idField] as unknown as string | null | undefined;
-        if (id && item[n.field]?.id !== id) return `item ${String(item.id)}: ${n.field} ${JSON.stringify(item[n.field])?.slice(0, 120)} is not ${id}`;
+        if (id && item[n.field]?.id !== id)
+          return `item ${String(item.id)}: ${n.field} ${JSON.stringify(item[n.field])?.slice(0, 120)} is not ${id}`;
       }
     }
     return undefined;
@@ -45,22 +52,39 @@ export async function scenario5(sys: System, s: Settings, neighbours: ReturnType
     {
       name: "gateway",
       pid: sys.gateway.pid,
-      req: graphql(sys, `{ sessions(first: 100) { items { id ${ids} ${neighbours.map((n) => n.selection).join(" ")} } hasNextPage listToken } }`),
+      req: graphql(
+        sys,
+        `{ sessions(first: 100) { items { id ${ids} ${neighbours.map((n) => n.selection).join(" ")} } hasNextPage listToken } }`,
+      ),
       check: jsonCheck((v) => pageOk(v.data?.sessions?.items)),
     },
-    { name: "proxy", pid: sys.proxy.pid, req: get(`${sys.proxyUrl}/sessions?first=100&neighbours=1`, sys), check: jsonCheck((v) => pageOk(v.items)) },
+    {
+      name: "proxy",
+      pid: sys.proxy.pid,
+      req: get(`${sys.proxyUrl}/sessions?first=100&neighbours=1`, sys),
+      check: jsonCheck((v) => pageOk(v.items)),
+    },
   ];
-  const { results, rounds } = await throughputScenario(sys, s, 5, `sessions(first: 100) with ${neighbours.map((n) => n.field).join(", ")}`, targets, {
-    connections: s.connections,
-    warm: true,
-  });
+  const { results, rounds } = await throughputScenario(
+    sys,
+    s,
+    5,
+    `sessions(first: 100) with ${neighbours.map((n) => n.field).join(", ")}`,
+    targets,
+    {
+      connections: s.connections,
+      warm: true,
+    },
+  );
   return {
     id: 5,
     title: "sessions(first: 100) + neighbours",
     primary: "rps",
     targets: results,
     comparisons: [compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps")],
-    notes: [`${neighbours.map((n) => n.field).join(", ")}: every scalar field of each; ${s.connections} connections, ${s.durationS} s per run`],
+    notes: [
+      `${neighbours.map((n) => n.field).join(", ")}: every scalar field of each; ${s.connections} connections, ${s.durationS} s per run`,
+    ],
     extra: {},
   };
 }

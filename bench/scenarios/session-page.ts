@@ -21,7 +21,10 @@ export async function scenario2(sys: System, s: Settings): Promise<ScenarioResul
     },
     { name: "proxy", pid: sys.proxy.pid, req: get(`${sys.proxyUrl}/sessions?first=100`, sys), check: jsonCheck((v) => pageOk(v.items)) },
   ];
-  const { results, rounds } = await throughputScenario(sys, s, 2, "sessions(first: 100) with scope { name parent { name } }", targets, { connections: s.connections, warm: true });
+  const { results, rounds } = await throughputScenario(sys, s, 2, "sessions(first: 100) with scope { name parent { name } }", targets, {
+    connections: s.connections,
+    warm: true,
+  });
   return {
     id: 2,
     title: "sessions(first: 100) + scopes",

@@ -7,13 +7,19 @@ import { SESSION_FIELDS, throughputScenario } from "./throughput.js";
 
 export async function scenario1(sys: System, s: Settings, sessionIds: readonly string[]): Promise<ScenarioResult> {
   const targets = session1Targets(sys, sessionIds);
-  const { results, rounds } = await throughputScenario(sys, s, 1, "session(id), every scalar field and states", targets, { connections: s.connections, warm: true });
+  const { results, rounds } = await throughputScenario(sys, s, 1, "session(id), every scalar field and states", targets, {
+    connections: s.connections,
+    warm: true,
+  });
   return {
     id: 1,
     title: "session(id)",
     primary: "rps",
     targets: results,
-    comparisons: [compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps"), compare("gateway / direct", "x", rounds[0]!, rounds[2]!, "rps")],
+    comparisons: [
+      compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps"),
+      compare("gateway / direct", "x", rounds[0]!, rounds[2]!, "rps"),
+    ],
     notes: [`${s.connections} connections, ${s.durationS} s per run`],
     extra: {},
   };
@@ -22,7 +28,8 @@ export async function scenario1(sys: System, s: Settings, sessionIds: readonly s
 /** Reads of one session after another (the ids cycle), as a console paging through sessions makes. */
 export function session1Targets(sys: System, sessionIds: readonly string[]): Target[] {
   const sessionId = sessionIds[0]!;
-  const hasId = (v: { id?: string } | null | undefined) => (v?.id === sessionId ? undefined : `expected session ${sessionId}, got ${JSON.stringify(v).slice(0, 200)}`);
+  const hasId = (v: { id?: string } | null | undefined) =>
+    v?.id === sessionId ? undefined : `expected session ${sessionId}, got ${JSON.stringify(v).slice(0, 200)}`;
   const query = `query S($id: ID!) { session(id: $id) { ${SESSION_FIELDS} } }`;
   const gateway = graphql(sys, query, { id: sessionId });
   gateway.variants = sessionIds.map((id) => ({ body: JSON.stringify({ query, variables: { id } }) }));
@@ -31,7 +38,12 @@ export function session1Targets(sys: System, sessionIds: readonly string[]): Tar
   const direct = get(`${sys.emulatorUrl}/v1/sessions/${sessionId}`, sys);
   direct.variants = sessionIds.map((id) => ({ path: `/v1/sessions/${id}` }));
   return [
-    { name: "gateway", pid: sys.gateway.pid, req: gateway, check: jsonCheck((v) => hasId(v.data?.session) ?? (v.data.session.states?.length ? undefined : "no states")) },
+    {
+      name: "gateway",
+      pid: sys.gateway.pid,
+      req: gateway,
+      check: jsonCheck((v) => hasId(v.data?.session) ?? (v.data.session.states?.length ? undefined : "no states")),
+    },
     { name: "proxy", pid: sys.proxy.pid, req: proxy, check: jsonCheck((v) => hasId(v)) },
     { name: "direct", pid: sys.emulator.pid, req: direct, check: jsonCheck((v) => hasId(v)) },
   ];

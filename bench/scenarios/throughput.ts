@@ -25,7 +25,9 @@ export async function throughputScenario(
   if (opts.warm && s.warmupS > 0) {
     for (const t of targets) {
       const w = await warmUp(t, s, { connections: opts.connections, overallRate: opts.overallRate });
-      console.log(`  warm-up  ${t.name.padEnd(8)} ${w.seconds} s, ${w.requests} requests, last second ${fmt(w.rps)} req/s${w.settled ? "" : " (stopped at --warmup-max)"}`);
+      console.log(
+        `  warm-up  ${t.name.padEnd(8)} ${w.seconds} s, ${w.requests} requests, last second ${fmt(w.rps)} req/s${w.settled ? "" : " (stopped at --warmup-max)"}`,
+      );
     }
   }
   const rounds: Record<string, number>[][] = targets.map(() => []);

@@ -28,7 +28,9 @@ export async function scenario3(sys: System, s: Settings): Promise<ScenarioResul
     if (check) {
       const problem = jsonCheck((v) => {
         const n = v.data?.sessions?.items?.length;
-        return n === s.sessions && v.data.sessions.hasNextPage === false ? undefined : `expected ${s.sessions} items and the end of the listing, got ${n}`;
+        return n === s.sessions && v.data.sessions.hasNextPage === false
+          ? undefined
+          : `expected ${s.sessions} items and the end of the listing, got ${n}`;
       })(r.status, r.text);
       if (problem) throw new Error(`gateway listing: ${problem}`);
     }
@@ -96,7 +98,11 @@ export async function scenario3(sys: System, s: Settings): Promise<ScenarioResul
     primary: "wallMs",
     targets: [summarise("gateway", gw, gatewayCalls), summarise("direct", direct, directCalls)],
     comparisons: [compare("gateway / direct", "x", gw, direct, "wallMs")],
-    notes: [`includeTerminated: true so the listing holds all ${s.sessions}; every session field and states; one request at a time`, `direct walk: ${firstWalk.pages} pages`, `${SCENARIO3_WARMUP} unmeasured listings per target first`],
+    notes: [
+      `includeTerminated: true so the listing holds all ${s.sessions}; every session field and states; one request at a time`,
+      `direct walk: ${firstWalk.pages} pages`,
+      `${SCENARIO3_WARMUP} unmeasured listings per target first`,
+    ],
     extra: {
       gatewayRssBeforeMiB: before.rssMiB,
       gatewayPeakBeforeMiB: before.peakMiB,

@@ -246,11 +246,16 @@ type Tri = 0 | 1 | 2;
 type Eval = (item: unknown, env: readonly LocalVar[] | null) => Tri;
 
 function panicLen(t: GoType, v: unknown): never {
-  const kind = (t.k === K_MESSAGE || t.k === K_LISTVALUE || t.k === K_OPAQUE) && (v === null || v === undefined)
-    ? null
-    : t.k === K_DYN
-      ? typeof v === "number" ? "float64" : typeof v === "boolean" ? "bool" : "interface"
-      : t.kindName;
+  const kind =
+    (t.k === K_MESSAGE || t.k === K_LISTVALUE || t.k === K_OPAQUE) && (v === null || v === undefined)
+      ? null
+      : t.k === K_DYN
+        ? typeof v === "number"
+          ? "float64"
+          : typeof v === "boolean"
+            ? "bool"
+            : "interface"
+        : t.kindName;
   throw new FilterPanicError(`reflect: call of reflect.Value.Len on ${kind === null ? "zero" : kind} Value`);
 }
 

@@ -77,7 +77,10 @@ function binary(k: "or" | "and"): Action {
   return (l) => ok({ k, left: l.left as Ast, right: l.right as Ast });
 }
 const passExpr: Action = (l) => ok(l.expr);
-const constant = (v: unknown): Action => () => ok(v);
+const constant =
+  (v: unknown): Action =>
+  () =>
+    ok(v);
 const matchSelectorOpValue: Action = (l) =>
   ok({ k: "match", sel: l.selector as Selector, op: l.operator as MatchOp, value: l.value as string });
 
@@ -181,7 +184,14 @@ const GRAMMAR: readonly PRule[] = [
         lab("selector", ref("Selector")),
         lab(
           "operator",
-          ch(ref("MatchEqual"), ref("MatchNotEqual"), ref("MatchContains"), ref("MatchNotContains"), ref("MatchMatches"), ref("MatchNotMatches")),
+          ch(
+            ref("MatchEqual"),
+            ref("MatchNotEqual"),
+            ref("MatchContains"),
+            ref("MatchNotContains"),
+            ref("MatchMatches"),
+            ref("MatchNotMatches"),
+          ),
         ),
         lab("value", ref("Value")),
       ),
@@ -199,7 +209,10 @@ const GRAMMAR: readonly PRule[] = [
     name: "MatchValueOpSelector",
     display: '"match"',
     expr: ch(
-      act(seq(lab("value", ref("Value")), lab("operator", ch(ref("MatchIn"), ref("MatchNotIn"))), lab("selector", ref("Selector"))), matchSelectorOpValue),
+      act(
+        seq(lab("value", ref("Value")), lab("operator", ch(ref("MatchIn"), ref("MatchNotIn"))), lab("selector", ref("Selector"))),
+        matchSelectorOpValue,
+      ),
       seq(ref("Value"), lab("operator", ch(ref("MatchIn"), ref("MatchNotIn"))), not(ref("Selector")), andc("Invalid selector")),
     ),
   },
@@ -237,7 +250,9 @@ const GRAMMAR: readonly PRule[] = [
         lit("/"),
         lab(
           "ident",
-          plus(cls("[\\pL\\pN-_.~:|]", (cp) => "-_.~:|".includes(String.fromCodePoint(cp)) || isLetterOrNumber.test(String.fromCodePoint(cp)))),
+          plus(
+            cls("[\\pL\\pN-_.~:|]", (cp) => "-_.~:|".includes(String.fromCodePoint(cp)) || isLetterOrNumber.test(String.fromCodePoint(cp))),
+          ),
         ),
       ),
       (_l, text) => ok(text.slice(1)),
@@ -249,7 +264,12 @@ const GRAMMAR: readonly PRule[] = [
     expr: act(
       seq(
         cls("[a-zA-Z]", (cp) => (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90)),
-        star(cls("[a-zA-Z0-9_/]", (cp) => (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90) || (cp >= 48 && cp <= 57) || cp === 95 || cp === 47)),
+        star(
+          cls(
+            "[a-zA-Z0-9_/]",
+            (cp) => (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90) || (cp >= 48 && cp <= 57) || cp === 95 || cp === 47,
+          ),
+        ),
       ),
       (_l, text) => ok(text),
     ),
@@ -294,7 +314,13 @@ const GRAMMAR: readonly PRule[] = [
     name: "IntegerOrFloat",
     display: null,
     expr: seq(
-      ch(lit("0"), seq(cls("[1-9]", (cp) => cp >= 49 && cp <= 57), star(cls("[0-9]", (cp) => cp >= 48 && cp <= 57)))),
+      ch(
+        lit("0"),
+        seq(
+          cls("[1-9]", (cp) => cp >= 49 && cp <= 57),
+          star(cls("[0-9]", (cp) => cp >= 48 && cp <= 57)),
+        ),
+      ),
       opt(seq(lit("."), plus(cls("[0-9]", (cp) => cp >= 48 && cp <= 57)))),
     ),
   },
@@ -306,7 +332,11 @@ const GRAMMAR: readonly PRule[] = [
         const s = goUnquote(text);
         return s === null ? ["", "invalid syntax"] : ok(s);
       }),
-      seq(ch(seq(lit("`"), star(ref("RawStringChar"))), seq(lit('"'), star(ref("DoubleStringChar")))), ref("EOF"), andc("Unterminated string literal")),
+      seq(
+        ch(seq(lit("`"), star(ref("RawStringChar"))), seq(lit('"'), star(ref("DoubleStringChar")))),
+        ref("EOF"),
+        andc("Unterminated string literal"),
+      ),
     ),
   },
   { name: "RawStringChar", display: null, expr: seq(not(lit("`")), anyc) },

@@ -99,9 +99,19 @@ export function parseInt64(s: string): Conv<bigint> {
 /** strconv.ParseBool. */
 export function parseBool(s: string): Conv<boolean> {
   switch (s) {
-    case "1": case "t": case "T": case "TRUE": case "true": case "True":
+    case "1":
+    case "t":
+    case "T":
+    case "TRUE":
+    case "true":
+    case "True":
       return { ok: true, value: true };
-    case "0": case "f": case "F": case "FALSE": case "false": case "False":
+    case "0":
+    case "f":
+    case "F":
+    case "FALSE":
+    case "false":
+    case "False":
       return { ok: true, value: false };
     default:
       return SYNTAX;
@@ -251,7 +261,7 @@ export function goUnquote(text: string): string | null {
   if (!body.includes("\\")) return body.includes('"') ? null : body;
   const bytes: number[] = [];
   const cps = Array.from(body, (ch) => ch.codePointAt(0)!);
-  for (let i = 0; i < cps.length; ) {
+  for (let i = 0; i < cps.length;) {
     const c = cps[i]!;
     if (c === 0x22) return null;
     if (c !== 0x5c) {
@@ -263,18 +273,37 @@ export function goUnquote(text: string): string | null {
     const e = cps[i + 1]!;
     i += 2;
     switch (e) {
-      case 0x61: bytes.push(7); break; // \a
-      case 0x62: bytes.push(8); break; // \b
-      case 0x66: bytes.push(12); break; // \f
-      case 0x6e: bytes.push(10); break; // \n
-      case 0x72: bytes.push(13); break; // \r
-      case 0x74: bytes.push(9); break; // \t
-      case 0x76: bytes.push(11); break; // \v
-      case 0x5c: bytes.push(0x5c); break;
-      case 0x22: bytes.push(0x22); break;
+      case 0x61:
+        bytes.push(7);
+        break; // \a
+      case 0x62:
+        bytes.push(8);
+        break; // \b
+      case 0x66:
+        bytes.push(12);
+        break; // \f
+      case 0x6e:
+        bytes.push(10);
+        break; // \n
+      case 0x72:
+        bytes.push(13);
+        break; // \r
+      case 0x74:
+        bytes.push(9);
+        break; // \t
+      case 0x76:
+        bytes.push(11);
+        break; // \v
+      case 0x5c:
+        bytes.push(0x5c);
+        break;
+      case 0x22:
+        bytes.push(0x22);
+        break;
       case 0x78: // \xHH
       case 0x75: // \uHHHH
-      case 0x55: { // \UHHHHHHHH
+      case 0x55: {
+        // \UHHHHHHHH
         const n = e === 0x78 ? 2 : e === 0x75 ? 4 : 8;
         if (i + n > cps.length) return null;
         let v = 0;

@@ -318,7 +318,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
           });
           status = res.statusCode;
           // The controller announces its list quota on every list answer, 429s included.
-          if (endpoint === "GET /v1/sessions") options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
+          if (endpoint === "GET /v1/sessions")
+            options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
           // Read the whole body in every case: an unread body holds its socket until GC.
           return { res, text: await res.body.text() };
         })().finally(progress),
@@ -326,7 +327,13 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       );
       const { res, text } = answer;
       if (status >= 400) {
-        throw new BoundaryApiError(status, parseErrorBody(text), parseRetryAfter(res.headers["retry-after"]), endpoint, sentFacts(path, auth));
+        throw new BoundaryApiError(
+          status,
+          parseErrorBody(text),
+          parseRetryAfter(res.headers["retry-after"]),
+          endpoint,
+          sentFacts(path, auth),
+        );
       }
       // Two turns: the request asked for in `peek` reaches the pool only after the list budget's
       // promise settles (microtasks), so undici's check of the socket is queued after the first turn.
@@ -364,8 +371,13 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
   }
 
   /** `GET /v1/<collection>/{id}`: a bare resource. */
-  const read = <T>(scope: CallScope | undefined, collection: string, id: string, auth: string | undefined, signal: AbortSignal | undefined) =>
-    request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
+  const read = <T>(
+    scope: CallScope | undefined,
+    collection: string,
+    id: string,
+    auth: string | undefined,
+    signal: AbortSignal | undefined,
+  ) => request<T>("GET", `GET /v1/${collection}/{id}`, `/v1/${collection}/${encodeURIComponent(id)}`, auth, undefined, signal, scope);
 
   const listTokenPhases = createListTokenPhases();
   /** A controller before 0.15 is reported once per process, not on every list. */
@@ -389,8 +401,11 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       if (p.listToken !== undefined) q.set("list_token", p.listToken);
       // The budget is taken before the call and never waited for: a spent budget is an answer now.
       const taken = options.listBudget ? options.listBudget.take(scope?.lane ?? "query") : Promise.resolve();
-      return taken.then(() => request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek)).then(
-        (page) => {
+      return taken
+        .then(() =>
+          request<WireListResponse<WireSession>>("GET", "GET /v1/sessions", `/v1/sessions?${q}`, auth, undefined, signal, scope, peek),
+        )
+        .then((page) => {
           if (page.response_type === undefined && !warnedPrePagination) {
             warnedPrePagination = true;
             options.onWarning?.(
@@ -398,13 +413,20 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
             );
           }
           return page;
-        },
-      );
+        });
     },
     cancelSession(id, version, auth, signal) {
       checkSessionId(id);
       // `:cancel` is a custom verb: the colon must stay literal, only the id is escaped.
-      return request("POST", "POST /v1/sessions/{id}:cancel", `/v1/sessions/${encodeURIComponent(id)}:cancel`, auth, { version }, signal, scope);
+      return request(
+        "POST",
+        "POST /v1/sessions/{id}:cancel",
+        `/v1/sessions/${encodeURIComponent(id)}:cancel`,
+        auth,
+        { version },
+        signal,
+        scope,
+      );
     },
     getScope(id, auth, signal) {
       checkScopeId(id, "id");

@@ -83,7 +83,10 @@ export class BoundaryApiError extends BoundaryError {
 
 export class BoundaryUnreachableError extends BoundaryError {
   readonly code = "BOUNDARY_UNREACHABLE" as const;
-  constructor(readonly endpoint: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly endpoint: string,
+    options?: { cause?: unknown },
+  ) {
     super(`controller unreachable on ${endpoint}`, options);
     this.name = "BoundaryUnreachableError";
   }
@@ -91,7 +94,11 @@ export class BoundaryUnreachableError extends BoundaryError {
 
 export class BoundaryTimeoutError extends BoundaryError {
   readonly code = "BOUNDARY_TIMEOUT" as const;
-  constructor(readonly endpoint: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly endpoint: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
     super(`controller did not answer ${endpoint} within ${timeoutMs} ms`, options);
     this.name = "BoundaryTimeoutError";
   }
@@ -99,7 +106,11 @@ export class BoundaryTimeoutError extends BoundaryError {
 
 export class BoundaryProtocolError extends BoundaryError {
   readonly code = "BOUNDARY_PROTOCOL_ERROR" as const;
-  constructor(readonly endpoint: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly endpoint: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`controller sent an invalid response on ${endpoint}: ${detail}`, options);
     this.name = "BoundaryProtocolError";
   }
@@ -108,7 +119,10 @@ export class BoundaryProtocolError extends BoundaryError {
 export class BoundaryInputError extends BoundaryError {
   readonly code = "BOUNDARY_INVALID_INPUT" as const;
   /** `field` names the argument at fault; `message` is safe to show to the caller. */
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = "BoundaryInputError";
   }
@@ -125,7 +139,12 @@ export class BoundaryInvalidCredentialsError extends BoundaryError {
 export class BoundaryVersionConflictError extends BoundaryError {
   readonly code = "BOUNDARY_VERSION_CONFLICT" as const;
   /** The session's version when re-read after the controller refused the stale one. */
-  constructor(readonly sessionId: string, readonly sentVersion: number, readonly currentVersion: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly sessionId: string,
+    readonly sentVersion: number,
+    readonly currentVersion: number,
+    options?: { cause?: unknown },
+  ) {
     super(`session ${sessionId} is at version ${currentVersion}, not ${sentVersion}`, options);
     this.name = "BoundaryVersionConflictError";
   }

@@ -98,7 +98,9 @@ export function createListBudget(options: ListBudgetOptions): ListBudget {
       if (!quota) return;
       // The tightest quota is reported. A token's own quota concerns only that token (its calls get
       // their 429); only the per-IP and total quotas are the whole gateway's.
-      const kinds = parsePolicy(policy).filter((p) => p.limit === quota.limit).map((p) => p.comment);
+      const kinds = parsePolicy(policy)
+        .filter((p) => p.limit === quota.limit)
+        .map((p) => p.comment);
       if (kinds.length > 0 && kinds.every((k) => k === "auth-token")) return;
       const resetAt = Date.now() + quota.reset * 1000;
       if (quota.remaining <= Math.max(1, Math.floor(quota.limit * 0.2))) lowUntil = resetAt;

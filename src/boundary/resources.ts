@@ -98,7 +98,9 @@ export const RESOURCES = {
 /** Every kind, in the registry's order. */
 export const RESOURCE_KINDS = Object.keys(RESOURCES) as readonly ResourceKind[];
 
-const PREFIX_KINDS: ReadonlyMap<string, ResourceKind> = new Map(RESOURCE_KINDS.flatMap((kind) => RESOURCES[kind].prefixes.map((p) => [p, kind] as const)));
+const PREFIX_KINDS: ReadonlyMap<string, ResourceKind> = new Map(
+  RESOURCE_KINDS.flatMap((kind) => RESOURCES[kind].prefixes.map((p) => [p, kind] as const)),
+);
 
 /** Which resource an id names, from its prefix alone; undefined for prefixes the gateway does not read. */
 export function resourceKindOf(id: string): ResourceKind | undefined {

@@ -51,7 +51,6 @@ export interface WireSession {
   connections?: WireConnection[];
 }
 
-
 /** `GET /v1/scopes/{id}`: the full Scope resource. `scope_id`/`scope` describe the parent (absent for global). */
 export interface WireScope {
   id: string;

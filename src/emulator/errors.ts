@@ -17,7 +17,8 @@ export const methodNotAllowed = (): ApiError =>
   // grpc-gateway answers Unimplemented for a known path with the wrong method; Boundary maps it to 405.
   new ApiError(405, { kind: "Unimplemented", message: "Method Not Allowed" });
 
-export const unauthenticated = (): ApiError => new ApiError(401, { kind: "Unauthenticated", message: "Unauthenticated, or invalid token." });
+export const unauthenticated = (): ApiError =>
+  new ApiError(401, { kind: "Unauthenticated", message: "Unauthenticated, or invalid token." });
 
 export const forbidden = (): ApiError => new ApiError(403, { kind: "PermissionDenied", message: "Forbidden." });
 

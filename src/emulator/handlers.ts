@@ -252,7 +252,11 @@ export class Handlers {
     this.authorize(p, "user", "global", "read", false, self);
     const w: Record<string, unknown> = { id: u.id, scope_id: "global", scope: this.scopeInfo("global"), name: u.name };
     if (u.description) w.description = u.description;
-    Object.assign(w, this.times(u), { version: u.version, account_ids: [u.accountId], accounts: [{ id: u.accountId, scope_id: "global" }] });
+    Object.assign(w, this.times(u), {
+      version: u.version,
+      account_ids: [u.accountId],
+      accounts: [{ id: u.accountId, scope_id: "global" }],
+    });
     this.actions(w, p.idActions("user", "global", self));
     Object.assign(w, { login_name: u.loginName, full_name: u.fullName, email: u.email, primary_account_id: u.accountId });
     return ok(JSON.stringify(w));
@@ -266,7 +270,12 @@ export class Handlers {
     this.authorize(p, "host", h.projectId, "read");
     const w: Record<string, unknown> = { id: h.id, host_catalog_id: h.catalogId, scope: this.scopeInfo(h.projectId), name: h.name };
     if (h.description) w.description = h.description;
-    Object.assign(w, this.times(h), { version: h.version, type: "static", host_set_ids: [...h.hostSetIds], attributes: { address: h.address } });
+    Object.assign(w, this.times(h), {
+      version: h.version,
+      type: "static",
+      host_set_ids: [...h.hostSetIds],
+      attributes: { address: h.address },
+    });
     this.actions(w, p.idActions("host", h.projectId));
     return ok(JSON.stringify(w));
   }
@@ -415,4 +424,3 @@ function parseCancelBody(body: Buffer): number {
   }
   return n;
 }
-

@@ -72,11 +72,15 @@ export class ListTokenCodec {
     if (!raw) {
       // mr-tron/base58's errors for an empty string and for a character outside the alphabet.
       const bad = [...text].find((c) => !/[1-9A-HJ-NP-Za-km-z]/.test(c));
-      throw new ListTokenError("malformed", parseFailure(bad === undefined ? "zero length string" : `invalid base58 digit (${JSON.stringify(bad)})`));
+      throw new ListTokenError(
+        "malformed",
+        parseFailure(bad === undefined ? "zero length string" : `invalid base58 digit (${JSON.stringify(bad)})`),
+      );
     }
     const payload = raw.subarray(0, Math.max(0, raw.length - MAC_BYTES));
     const mac = raw.subarray(payload.length);
-    const token = mac.length === MAC_BYTES && timingSafeEqual(mac, this.mac(payload)) ? unpack(Buffer.from(payload).toString("utf8")) : undefined;
+    const token =
+      mac.length === MAC_BYTES && timingSafeEqual(mac, this.mac(payload)) ? unpack(Buffer.from(payload).toString("utf8")) : undefined;
     if (!token) throw new ListTokenError("malformed", parseFailure("proto: cannot parse invalid wire-format data"));
     if (token.grantsHash !== grantsHash) throw new ListTokenError("invalid", "grants have changed since list token was issued");
     if (token.createUs < nowUs - LIST_TOKEN_TTL_US) throw new ListTokenError("invalid", "list token was expired");

@@ -30,7 +30,10 @@ export class RateLimiter {
   private readonly listTotal: number;
   private readonly counters = new Map<string, Counter>();
 
-  constructor(opts: RateLimitOptions, private readonly now: () => number) {
+  constructor(
+    opts: RateLimitOptions,
+    private readonly now: () => number,
+  ) {
     this.windowMs = opts.windowMs ?? 30_000;
     this.listPerToken = opts.listPerToken ?? 150;
     this.otherPerToken = opts.otherPerToken ?? 3000;

@@ -42,7 +42,15 @@ const QUIET = MINUTE;
 const ORG_NAMES = ["Engineering", "Operations", "Finance", "Research", "Support", "Marketing"];
 const PROJECT_NAMES = ["prod", "staging", "dev", "qa", "sandbox"];
 const USER_NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"];
-const CLOSED_REASONS = ["closed by end-user", "closed by end-user", "closed by end-user", "network error", "timed out", "unknown", "system error"];
+const CLOSED_REASONS = [
+  "closed by end-user",
+  "closed by end-user",
+  "closed by end-user",
+  "network error",
+  "timed out",
+  "unknown",
+  "system error",
+];
 
 /** `taken` holds every id generated so far, so two random ids can never collide silently. */
 function uniqueId(rng: Rng, prefix: string, taken: Set<string>): string {
@@ -212,12 +220,50 @@ export function seedWorld(o: SeedOptions): World {
       setIds.push(setId);
     }
     const specs: Array<Omit<TargetRec, "id" | "createdUs" | "updatedUs" | "version">> = [
-      { projectId: pid, name: "ssh", description: "SSH to the Linux servers", defaultPort: 22, sessionMaxSeconds: 28800, connectionLimit: -1, hostSetIds: [setIds[0]], catalogId, deleted: false },
-      { projectId: pid, name: "postgres", description: "PostgreSQL primary and replicas", defaultPort: 5432, sessionMaxSeconds: 3600, connectionLimit: 1, hostSetIds: [setIds[1]], catalogId, deleted: false },
+      {
+        projectId: pid,
+        name: "ssh",
+        description: "SSH to the Linux servers",
+        defaultPort: 22,
+        sessionMaxSeconds: 28800,
+        connectionLimit: -1,
+        hostSetIds: [setIds[0]],
+        catalogId,
+        deleted: false,
+      },
+      {
+        projectId: pid,
+        name: "postgres",
+        description: "PostgreSQL primary and replicas",
+        defaultPort: 5432,
+        sessionMaxSeconds: 3600,
+        connectionLimit: 1,
+        hostSetIds: [setIds[1]],
+        catalogId,
+        deleted: false,
+      },
       // A direct-address target: its sessions carry neither host_id nor host_set_id.
-      { projectId: pid, name: "admin-console", defaultPort: 443, sessionMaxSeconds: 14400, connectionLimit: 5, hostSetIds: [], address: `10.${pi % 250}.9.1`, deleted: false },
+      {
+        projectId: pid,
+        name: "admin-console",
+        defaultPort: 443,
+        sessionMaxSeconds: 14400,
+        connectionLimit: 5,
+        hostSetIds: [],
+        address: `10.${pi % 250}.9.1`,
+        deleted: false,
+      },
       // Deleted before the start: only some sessions remember it, without target_id.
-      { projectId: pid, name: "legacy-rdp", defaultPort: 3389, sessionMaxSeconds: 28800, connectionLimit: -1, hostSetIds: [], address: `10.${pi % 250}.9.2`, deleted: true },
+      {
+        projectId: pid,
+        name: "legacy-rdp",
+        defaultPort: 3389,
+        sessionMaxSeconds: 28800,
+        connectionLimit: -1,
+        hostSetIds: [],
+        address: `10.${pi % 250}.9.2`,
+        deleted: true,
+      },
     ];
     for (const spec of specs) {
       const id = uniqueId(trng, "ttcp", taken);
@@ -318,7 +364,13 @@ export function pickEndpoint(
   return { hostSetId: set.id, hostId: host.id, address: host.address };
 }
 
-export function newConnection(rng: Rng, endpointAddress: string, endpointPort: number, closedReason: string | undefined, fresh = false): ConnectionRec {
+export function newConnection(
+  rng: Rng,
+  endpointAddress: string,
+  endpointPort: number,
+  closedReason: string | undefined,
+  fresh = false,
+): ConnectionRec {
   // Big byte counts on purpose: they exceed 2^32, which is why the wire sends them as strings.
   const bytes = (scale: number) => (fresh && rng.chance(0.5) ? 0 : Math.floor(rng.next() ** 3 * scale));
   return {
@@ -395,7 +447,8 @@ function seedSession(rng: Rng, id: string, p: SessionPlan): SessionRec {
     for (let k = 0; k < n; k++) {
       const newest = k === 0;
       let closed: string | undefined;
-      if (status === "terminated") closed = newest && reason !== "connection limit" ? (reason === "canceled" ? "canceled" : "timed out") : rng.pick(CLOSED_REASONS);
+      if (status === "terminated")
+        closed = newest && reason !== "connection limit" ? (reason === "canceled" ? "canceled" : "timed out") : rng.pick(CLOSED_REASONS);
       else if (newest && status === "active") closed = rng.chance(0.7) ? undefined : rng.pick(CLOSED_REASONS);
       else if (newest && status === "canceling") closed = rng.chance(0.6) ? undefined : "canceled";
       else closed = rng.pick(CLOSED_REASONS);

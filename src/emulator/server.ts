@@ -196,7 +196,13 @@ export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
 
   const server = deps.tls
     ? createHttpsServer(
-        { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: deps.tls.requestCert ?? false, rejectUnauthorized: deps.tls.requestCert ?? false },
+        {
+          key: deps.tls.key,
+          cert: deps.tls.cert,
+          ca: deps.tls.ca,
+          requestCert: deps.tls.requestCert ?? false,
+          rejectUnauthorized: deps.tls.requestCert ?? false,
+        },
         listener,
       )
     : createServer(listener);

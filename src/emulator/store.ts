@@ -341,7 +341,8 @@ export class Store {
         this.deletedSessions.push({ id, atUs: this.nowUs() });
       },
       setSessionEstimate: (n) => {
-        if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) throw new RangeError(`setSessionEstimate: a uint32, got ${n}`);
+        if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 0xffffffff))
+          throw new RangeError(`setSessionEstimate: a uint32, got ${n}`);
         this.sessionEstimate = n;
       },
       setSessionGrant: (userId, actions) => {

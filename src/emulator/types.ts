@@ -113,12 +113,7 @@ export interface EmulatorClock {
   advance(ms: number): void;
 }
 
-export type {
-  WireConnection,
-  WireScopeInfo,
-  WireSession,
-  WireSessionState,
-} from "../boundary/wire.js";
+export type { WireConnection, WireScopeInfo, WireSession, WireSessionState } from "../boundary/wire.js";
 
 /** Direct access to the emulator's data, for tests (no HTTP, no auth). */
 export interface EmulatorStore {

@@ -41,11 +41,16 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
 
   const executor: GatewayExecutor = async (rc) => {
     const entry = decided.get(rc.context);
-    if (entry) return (await core.execute(entry.op, rc.request.variables, rc.context as GatewayContext)) as Awaited<ReturnType<GatewayExecutor>>;
+    if (entry)
+      return (await core.execute(entry.op, rc.request.variables, rc.context as GatewayContext)) as Awaited<ReturnType<GatewayExecutor>>;
     // No operation was chosen: graphql-js reports why, and Apollo answers OPERATION_RESOLUTION_FAILURE.
-    return (await execute({ schema: core.schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables, operationName: rc.request.operationName })) as Awaited<
-      ReturnType<GatewayExecutor>
-    >;
+    return (await execute({
+      schema: core.schema,
+      document: rc.document,
+      contextValue: rc.context,
+      variableValues: rc.request.variables,
+      operationName: rc.request.operationName,
+    })) as Awaited<ReturnType<GatewayExecutor>>;
   };
 
   const gateway: GatewayInterface = {

@@ -31,7 +31,11 @@ export interface ContextBuilder {
    * A context with the credentials of `base` and a call scope of its own: each subscription event's
    * (src/execution/subscribe.ts). `share` may hand back loaders already made for the same event.
    */
-  again(base: Pick<GatewayContext, "auth" | "usesFallback">, callScope: CallScope, share?: (make: () => Loaders) => Loaders): GatewayContext;
+  again(
+    base: Pick<GatewayContext, "auth" | "usesFallback">,
+    callScope: CallScope,
+    share?: (make: () => Loaders) => Loaders,
+  ): GatewayContext;
 }
 
 export function createContextBuilder(deps: ContextDeps): ContextBuilder {
@@ -42,7 +46,14 @@ export function createContextBuilder(deps: ContextDeps): ContextBuilder {
     again(base, callScope, share) {
       const client = deps.client.withScope(callScope);
       const make = () => loaders(client, base.auth);
-      return { auth: base.auth, client, loaders: share ? share(make) : make(), maxListItems: deps.maxListItems, callScope, usesFallback: base.usesFallback };
+      return {
+        auth: base.auth,
+        client,
+        loaders: share ? share(make) : make(),
+        maxListItems: deps.maxListItems,
+        callScope,
+        usesFallback: base.usesFallback,
+      };
     },
     build(headers, callScope, lend) {
       // Forwarded verbatim: the controller parses the scheme and falls back to anonymous by itself.

@@ -33,7 +33,11 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
       const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
       if (original instanceof BoundaryError) {
         const mapped = mapBoundaryError(original);
-        if (mapped.code === GatewayErrorCode.UPSTREAM_ERROR || mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE || mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT) {
+        if (
+          mapped.code === GatewayErrorCode.UPSTREAM_ERROR ||
+          mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE ||
+          mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT
+        ) {
           logOnce(original, formatted.path, "upstream failure");
         }
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
@@ -63,7 +67,12 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
         }
       }
       logOnce(original, formatted.path, "unexpected error (masked)");
-      return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
+      return {
+        message: "Internal server error.",
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR },
+      };
     } catch {
       return { message: "Internal server error.", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };
     }
@@ -92,12 +101,18 @@ export interface ErrorHead {
  * (set by refusals: a limit's 400, an overload's 503 and Retry-After) sets the status and headers and is
  * dropped from the answer; an error without a code gets INTERNAL_SERVER_ERROR before the formatter.
  */
-export function formatErrors(errors: readonly GraphQLError[], formatError: ErrorFormatter): { errors: GraphQLFormattedError[]; head: ErrorHead } {
+export function formatErrors(
+  errors: readonly GraphQLError[],
+  formatError: ErrorFormatter,
+): { errors: GraphQLFormattedError[]; head: ErrorHead } {
   const head: ErrorHead = { headers: {} };
   const formatted = errors.map((error) => {
     try {
       // graphql-jit's errors may have no extensions object at all.
-      const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? GatewayErrorCode.INTERNAL_SERVER_ERROR };
+      const extensions: Record<string, unknown> = {
+        ...error.extensions,
+        code: error.extensions?.code ?? GatewayErrorCode.INTERNAL_SERVER_ERROR,
+      };
       const http = extensions.http;
       if (isHttpHead(http)) {
         if (http.status !== undefined) head.status = http.status;

@@ -46,7 +46,11 @@ export interface ExecutionCore {
   /** The one error formatter (Apollo's `formatError` too). */
   readonly formatError: ErrorFormatter;
   /** Runs a query or mutation that passed the verdict and the hooks. */
-  execute(op: PreparedOperation, variables: Record<string, unknown> | undefined, context: GatewayContext): Promise<ExecutionResult> | ExecutionResult;
+  execute(
+    op: PreparedOperation,
+    variables: Record<string, unknown> | undefined,
+    context: GatewayContext,
+  ): Promise<ExecutionResult> | ExecutionResult;
   /** The prepared cache (its size for tests and metrics). */
   readonly cache: PreparedCache;
 }
@@ -56,7 +60,9 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
   settleListFields(schema);
   const cache = createPreparedCache(schema, { ...options.cache, maxTokens: limits.maxTokens });
   const checkLimits = createLimitChecker(limits, contextDeps.maxListItems);
-  const hooks = createHookRunner(options.hooks ?? [], (hook, err) => logger.error({ hook, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "request hook failed"));
+  const hooks = createHookRunner(options.hooks ?? [], (hook, err) =>
+    logger.error({ hook, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "request hook failed"),
+  );
 
   return {
     schema,
@@ -84,7 +90,15 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
 function withExtensions(result: ExecutionResult): ExecutionResult {
   if (!result.errors || result.errors.every((e) => e.extensions)) return result;
   const errors = result.errors.map((e) =>
-    e.extensions ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError }),
+    e.extensions
+      ? e
+      : new GraphQLError(e.message, {
+          nodes: e.nodes,
+          source: e.source,
+          positions: e.positions,
+          path: e.path,
+          originalError: e.originalError,
+        }),
   );
   return { ...result, errors };
 }

@@ -20,7 +20,6 @@ import { createCostEstimator } from "../graphql/cost.js";
 import type { QueryLimits } from "../config.js";
 import { GatewayErrorCode } from "../graphql/errors.js";
 
-
 export interface OperationShape {
   depth: number;
   aliases: number;
@@ -156,11 +155,24 @@ export function checkLimits(
   estimator: ComplexityEstimator,
 ): GraphQLError | undefined {
   const shape = measureOperation(operation, document);
-  if (shape.depth > limits.maxDepth) return refuse("depth", limits.maxDepth, shape.depth, "Select fewer nested levels (e.g. fewer `parent` hops).");
-  if (shape.aliases > limits.maxAliases) return refuse("alias count", limits.maxAliases, shape.aliases, "Use fewer aliases, or `nodes(ids: [...])` to read many objects at once.");
-  if (shape.rootFields > limits.maxRootFields) return refuse("root field count", limits.maxRootFields, shape.rootFields, "Split the operation into several requests.");
+  if (shape.depth > limits.maxDepth)
+    return refuse("depth", limits.maxDepth, shape.depth, "Select fewer nested levels (e.g. fewer `parent` hops).");
+  if (shape.aliases > limits.maxAliases)
+    return refuse(
+      "alias count",
+      limits.maxAliases,
+      shape.aliases,
+      "Use fewer aliases, or `nodes(ids: [...])` to read many objects at once.",
+    );
+  if (shape.rootFields > limits.maxRootFields)
+    return refuse("root field count", limits.maxRootFields, shape.rootFields, "Split the operation into several requests.");
   if (shape.expandedFields > MAX_EXPANDED_FIELDS) {
-    return refuse("expanded field count", MAX_EXPANDED_FIELDS, shape.expandedFields, "Spread fewer fragments inside fragments, or select fewer fields.");
+    return refuse(
+      "expanded field count",
+      MAX_EXPANDED_FIELDS,
+      shape.expandedFields,
+      "Spread fewer fragments inside fragments, or select fewer fields.",
+    );
   }
   // Cost depends on variables (`first: $n`), so they are coerced here, as execution would: a value
   // that does not coerce is refused now with the error execution would give.

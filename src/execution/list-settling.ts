@@ -37,7 +37,9 @@ export function settleListFields(schema: GraphQLSchema): string[] {
 /** The items settled when any is a promise; the value as it is otherwise (no allocation then). */
 function settleItems(value: unknown): unknown {
   if (!Array.isArray(value) || !value.some(isPromise)) return value;
-  return Promise.all(value.map((item) => Promise.resolve(item).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+  return Promise.all(
+    value.map((item) => Promise.resolve(item).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))),
+  );
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {

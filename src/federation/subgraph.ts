@@ -53,7 +53,8 @@ export function buildSubgraphFrom(gateway: GraphQLSchema): GraphQLSchema {
         const id = reference.id;
         const kind = typeof id === "string" ? resourceKindOf(id) : undefined;
         if (typeof id !== "string" || kind === undefined || NODE_TYPE_NAMES[kind] !== typeName) {
-          const shown = typeof id === "string" ? `"${id.length > 64 ? `${id.slice(0, 64)}…` : id}"` : "a representation without a string id";
+          const shown =
+            typeof id === "string" ? `"${id.length > 64 ? `${id.slice(0, 64)}…` : id}"` : "a representation without a string id";
           throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `${shown} is not the id of a ${typeName}.`, { field: "representations" });
         }
         return loadNode(id, ctx, "representations");

@@ -25,7 +25,9 @@ export const CALLS_DIRECTLY: unique symbol = Symbol("calls its field resolver di
 export function assertDirectCallsAllowed(options: Pick<BuildSchemaOptions, "globalMiddlewares" | "authChecker" | "container">): void {
   for (const key of ["globalMiddlewares", "authChecker", "container"] as const) {
     if (options[key] !== undefined) {
-      throw new Error(`buildSchema: \`${key}\` is set, but field resolvers are called without TypeGraphQL's wrapper (src/graphql/direct-resolvers.ts), which would skip it`);
+      throw new Error(
+        `buildSchema: \`${key}\` is set, but field resolvers are called without TypeGraphQL's wrapper (src/graphql/direct-resolvers.ts), which would skip it`,
+      );
     }
   }
 }

@@ -60,7 +60,10 @@ export function mapBoundaryError(err: BoundaryError): MappedError {
       return { code: GatewayErrorCode.BAD_USER_INPUT, message: err.message, extensions: { field: e.field } };
     }
     case "BOUNDARY_INVALID_CREDENTIALS":
-      return { code: GatewayErrorCode.UNAUTHENTICATED, message: "The token is not a valid header value: send a Boundary token as `Authorization: Bearer <token>`." };
+      return {
+        code: GatewayErrorCode.UNAUTHENTICATED,
+        message: "The token is not a valid header value: send a Boundary token as `Authorization: Bearer <token>`.",
+      };
     case "BOUNDARY_VERSION_CONFLICT": {
       const e = err as BoundaryError & { currentVersion: number; sentVersion: number };
       return {
@@ -89,18 +92,24 @@ function mapApiError(err: BoundaryApiError): MappedError {
   const upstream: Record<string, unknown> = { status, kind: err.kind ?? null };
   if (status < 500 && err.body?.message) upstream.message = err.body.message;
   const fields = err.body?.details?.request_fields;
-  if (status < 500 && fields?.length) upstream.requestFields = fields.map((f) => ({ name: f.name ?? null, description: f.description ?? null }));
+  if (status < 500 && fields?.length)
+    upstream.requestFields = fields.map((f) => ({ name: f.name ?? null, description: f.description ?? null }));
   const extensions: Record<string, unknown> = { upstream };
 
   // The caller's own inputs, even where the controller answers 500 for them.
   if (err.listTokenRefused) {
     if (status === 400) {
       const detail = err.body?.message;
-      return { code: GatewayErrorCode.BAD_USER_INPUT, message: `The list token (\`after\`) is no longer valid${detail ? `: ${detail}` : "."}`, extensions: { ...extensions, field: "after" } };
+      return {
+        code: GatewayErrorCode.BAD_USER_INPUT,
+        message: `The list token (\`after\`) is no longer valid${detail ? `: ${detail}` : "."}`,
+        extensions: { ...extensions, field: "after" },
+      };
     }
     return {
       code: GatewayErrorCode.BAD_USER_INPUT,
-      message: "The list token (`after`) is not one the controller issued: it could not be decoded. Pass a `listToken` from an earlier page, or omit `after` to start a new listing.",
+      message:
+        "The list token (`after`) is not one the controller issued: it could not be decoded. Pass a `listToken` from an earlier page, or omit `after` to start a new listing.",
       extensions: { ...extensions, field: "after" },
     };
   }
@@ -108,15 +117,18 @@ function mapApiError(err: BoundaryApiError): MappedError {
   if (panic !== undefined) {
     return {
       code: GatewayErrorCode.BAD_USER_INPUT,
-      message:
-        `The filter made the controller's evaluator (go-bexpr) fail on an item: an operator was applied to a field of a type it does not support, such as \`is empty\` on a number, a timestamp or an object (${panic}). Compare such fields with == or != instead.`,
+      message: `The filter made the controller's evaluator (go-bexpr) fail on an item: an operator was applied to a field of a type it does not support, such as \`is empty\` on a number, a timestamp or an object (${panic}). Compare such fields with == or != instead.`,
       extensions: { ...extensions, field: "filter" },
     };
   }
   if (!err.sent.credentials && (status === 401 || status === 403)) {
     // The controller treats a request without a token as the anonymous user, which it answers 401 or,
     // on a recursive listing, 403 (internal/daemon/controller/auth/auth.go): either way, a token is missing.
-    return { code: GatewayErrorCode.UNAUTHENTICATED, message: "No token was sent: send a Boundary token as `Authorization: Bearer <token>`.", extensions };
+    return {
+      code: GatewayErrorCode.UNAUTHENTICATED,
+      message: "No token was sent: send a Boundary token as `Authorization: Bearer <token>`.",
+      extensions,
+    };
   }
 
   if (status === 400) {
@@ -126,15 +138,25 @@ function mapApiError(err: BoundaryApiError): MappedError {
   }
   if (status === 414 || status === 431) {
     // The URL or headers were too long for the controller: the caller's arguments (a huge filter or id).
-    return { code: GatewayErrorCode.BAD_USER_INPUT, message: `Boundary refused the request as too large (HTTP ${status}): shorten the filter or ids.`, extensions };
+    return {
+      code: GatewayErrorCode.BAD_USER_INPUT,
+      message: `Boundary refused the request as too large (HTTP ${status}): shorten the filter or ids.`,
+      extensions,
+    };
   }
-  if (status === 401) return { code: GatewayErrorCode.UNAUTHENTICATED, message: "Authentication required: send a valid Boundary token as `Authorization: Bearer <token>`.", extensions };
+  if (status === 401)
+    return {
+      code: GatewayErrorCode.UNAUTHENTICATED,
+      message: "Authentication required: send a valid Boundary token as `Authorization: Bearer <token>`.",
+      extensions,
+    };
   if (status === 403) {
     // An expired, revoked or unknown token is not refused as such: the controller carries on as the
     // anonymous user, whom a recursive listing answers 403 (internal/daemon/controller/auth/auth.go).
     return {
       code: GatewayErrorCode.FORBIDDEN,
-      message: "Your Boundary token is not allowed to do this. An expired or revoked token is answered the same way: if this is unexpected, authenticate again.",
+      message:
+        "Your Boundary token is not allowed to do this. An expired or revoked token is answered the same way: if this is unexpected, authenticate again.",
       extensions,
     };
   }
@@ -150,7 +172,11 @@ function mapApiError(err: BoundaryApiError): MappedError {
     // The controller's rate limiter answers 503 with Retry-After when its quota store is full
     // (internal/ratelimit): a hint worth keeping. Without one, the controller is just unavailable.
     if (err.retryAfter !== undefined) {
-      return { code: GatewayErrorCode.RATE_LIMITED, message: "The Boundary controller is over capacity; retry later.", extensions: { ...extensions, retryAfter: err.retryAfter } };
+      return {
+        code: GatewayErrorCode.RATE_LIMITED,
+        message: "The Boundary controller is over capacity; retry later.",
+        extensions: { ...extensions, retryAfter: err.retryAfter },
+      };
     }
     return { code: GatewayErrorCode.UPSTREAM_UNAVAILABLE, message: "The Boundary controller is unavailable (HTTP 503).", extensions };
   }

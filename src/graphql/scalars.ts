@@ -8,8 +8,15 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 function isControllerTimestamp(v: string): boolean {
   const n = v.length;
   return (
-    n >= 20 && n <= 30 && v.charCodeAt(n - 1) === 90 /* Z */ && v.charCodeAt(4) === 45 && v.charCodeAt(7) === 45 &&
-    v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(13) === 58 && v.charCodeAt(16) === 58 && (n === 20 || v.charCodeAt(19) === 46)
+    n >= 20 &&
+    n <= 30 &&
+    v.charCodeAt(n - 1) === 90 /* Z */ &&
+    v.charCodeAt(4) === 45 &&
+    v.charCodeAt(7) === 45 &&
+    v.charCodeAt(10) === 84 /* T */ &&
+    v.charCodeAt(13) === 58 &&
+    v.charCodeAt(16) === 58 &&
+    (n === 20 || v.charCodeAt(19) === 46)
   );
 }
 

@@ -28,11 +28,7 @@ export function createLimiter(max: number): Limiter {
  * The controller has no read-by-ids endpoint, so a batch becomes concurrent single reads, at most
  * `concurrency` at a time. Results come back in key order, an Error in the slot of each failed key.
  */
-export async function readEach<K, T>(
-  ids: readonly K[],
-  read: (id: K) => Promise<T>,
-  concurrency: number,
-): Promise<(T | Error)[]> {
+export async function readEach<K, T>(ids: readonly K[], read: (id: K) => Promise<T>, concurrency: number): Promise<(T | Error)[]> {
   const results = new Array<T | Error>(ids.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -23,7 +23,8 @@ export function compileSessionFilter(source: string): (item: WireSession) => boo
     try {
       return run(item);
     } catch (err) {
-      if (err instanceof FilterPanicError) throw new BoundaryInputError("filter", `The filter cannot be evaluated on a session: ${err.message}`);
+      if (err instanceof FilterPanicError)
+        throw new BoundaryInputError("filter", `The filter cannot be evaluated on a session: ${err.message}`);
       throw err;
     }
   };

@@ -56,7 +56,12 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
     let type = contentTypes.get(accept);
     if (type === undefined) {
       // Memoised: clients send a handful of values.
-      type = new Negotiator({ headers: { accept } }).mediaType([APPLICATION_JSON, APPLICATION_GRAPHQL_RESPONSE_JSON, APPLICATION_JSON_GRAPHQL_CALLBACK]) ?? null;
+      type =
+        new Negotiator({ headers: { accept } }).mediaType([
+          APPLICATION_JSON,
+          APPLICATION_GRAPHQL_RESPONSE_JSON,
+          APPLICATION_JSON_GRAPHQL_CALLBACK,
+        ]) ?? null;
       if (contentTypes.size >= 256) contentTypes.clear();
       contentTypes.set(accept, type);
     }
@@ -126,9 +131,14 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
 }
 
 /** The GraphQL request in a POST body, when it has the plain form the fast path takes. */
-function readRequest(
-  body: unknown,
-): { query: string; variables: Record<string, unknown> | undefined; operationName: string | undefined; extensions: Record<string, unknown> | undefined } | undefined {
+function readRequest(body: unknown):
+  | {
+      query: string;
+      variables: Record<string, unknown> | undefined;
+      operationName: string | undefined;
+      extensions: Record<string, unknown> | undefined;
+    }
+  | undefined {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return undefined;
   let query: string | undefined;
   let variables: Record<string, unknown> | undefined;

@@ -82,10 +82,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
   // What events cost: executions, not subscribers (identical subscriptions share one).
   const executions = options.metrics
-    ? new Counter({ name: "graphql_subscription_executions_total", help: "Executions of subscription events (one per event and distinct operation, shared by its subscribers).", registers: [options.metrics] })
+    ? new Counter({
+        name: "graphql_subscription_executions_total",
+        help: "Executions of subscription events (one per event and distinct operation, shared by its subscribers).",
+        registers: [options.metrics],
+      })
     : undefined;
   const maxBuffer = options.maxSocketBufferBytes ?? 4 * 1024 * 1024;
-  const subscribe = createSubscriptionExecutor({ context: core.context, requestTimeoutMs: options.requestTimeoutMs, onExecution: () => executions?.inc() });
+  const subscribe = createSubscriptionExecutor({
+    context: core.context,
+    requestTimeoutMs: options.requestTimeoutMs,
+    onExecution: () => executions?.inc(),
+  });
   const format = (errors: readonly GraphQLError[]) => formatErrors(errors, core.formatError).errors;
   /** Subscription ids are per socket; the key of one is per socket too. */
   const socketIds = new WeakMap<object, number>();
@@ -142,10 +150,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         // graphql-ws has already registered this one, so the count includes it.
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
           return [
-            gatewayError(GatewayErrorCode.RATE_LIMITED, `This connection already has its most open subscriptions (${maxSubscriptions}); complete one first.`, {
-              retryAfter: null,
-              limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
-            }),
+            gatewayError(
+              GatewayErrorCode.RATE_LIMITED,
+              `This connection already has its most open subscriptions (${maxSubscriptions}); complete one first.`,
+              {
+                retryAfter: null,
+                limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+              },
+            ),
           ];
         }
         const connection = connections.get(ctx);
@@ -154,9 +166,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         if (isRequestErrors(op)) return [...op.errors];
         if (op.operation.operation !== "subscription") {
           return [
-            new GraphQLError(`Only subscriptions are served over WebSocket; send ${op.operation.operation === "query" ? "queries" : "mutations"} as HTTP POST to /graphql.`, {
-              extensions: { code: "BAD_REQUEST" },
-            }),
+            new GraphQLError(
+              `Only subscriptions are served over WebSocket; send ${op.operation.operation === "query" ? "queries" : "mutations"} as HTTP POST to /graphql.`,
+              {
+                extensions: { code: "BAD_REQUEST" },
+              },
+            ),
           ];
         }
         const variables = payload.variables ?? undefined;

@@ -35,7 +35,15 @@ describe.skipIf(!run)(`the explorer in headless Chromium (${CHROMIUM})`, () => {
       viewport: { width: 1600, height: 900 },
       // No sandbox (containers, root); no GPU; and none of Chromium's own traffic (updates, sync,
       // field trials), which would try to reach Google on a machine with no internet.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     context.on("request", (r) => requests.push(r.url()));
     page = context.pages()[0] ?? (await context.newPage());
@@ -55,7 +63,12 @@ describe.skipIf(!run)(`the explorer in headless Chromium (${CHROMIUM})`, () => {
     const admin = stack.emulator.tokens.admin.token;
     await page.goto(`${stack.gateway.url}/graphiql`);
     await page.waitForSelector(".graphiql-execute-button", { timeout: 10_000 });
-    expect(await page.locator(".graphiql-tab").allInnerTexts()).toEqual(["ListSessions", "ReadSession", "SessionNeighbours", "CancelSession"]);
+    expect(await page.locator(".graphiql-tab").allInnerTexts()).toEqual([
+      "ListSessions",
+      "ReadSession",
+      "SessionNeighbours",
+      "CancelSession",
+    ]);
     // The docs come from introspection, over the same endpoint.
     await page.locator(".graphiql-doc-explorer").getByText("Session", { exact: true }).first().waitFor({ timeout: 10_000 });
 
@@ -72,18 +85,26 @@ describe.skipIf(!run)(`the explorer in headless Chromium (${CHROMIUM})`, () => {
     // Back to the start of the line, so that the screenshot shows the header's name.
     await page.keyboard.press("Home");
     await page.keyboard.press("Home");
-    expect(JSON.parse(await headers.evaluate((el) => (el as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue()))).toEqual({
+    expect(
+      JSON.parse(await headers.evaluate((el) => (el as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue())),
+    ).toEqual({
       Authorization: `Bearer ${admin}`,
     });
 
-    const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && r.request().method() === "POST" && (r.request().postData() ?? "").includes("ListSessions"));
+    const answered = page.waitForResponse(
+      (r) => r.url().endsWith("/graphql") && r.request().method() === "POST" && (r.request().postData() ?? "").includes("ListSessions"),
+    );
     await page.click(".graphiql-execute-button");
     const response = await answered;
     expect(response.status()).toBe(200);
     expect(response.request().headers().authorization).toBe(`Bearer ${admin}`);
     const body = (await response.json()) as { data: { sessions: { items: { id: string }[] } }; errors?: unknown };
     expect(body.errors).toBeUndefined();
-    const expected = stack.emulator.store.sessions().filter((s) => s.status !== "terminated").slice(0, 10).map((s) => s.id);
+    const expected = stack.emulator.store
+      .sessions()
+      .filter((s) => s.status !== "terminated")
+      .slice(0, 10)
+      .map((s) => s.id);
     expect(body.data.sessions.items.map((s) => s.id)).toEqual(expected);
 
     // What the user sees: the result pane shows the answer, starting with the first session.
@@ -101,7 +122,11 @@ describe.skipIf(!run)(`the explorer in headless Chromium (${CHROMIUM})`, () => {
     const elsewhere = requests.filter((u) => !u.startsWith("data:") && new URL(u).host !== gateway);
     expect(elsewhere).toEqual([]);
     expect(requests.filter((u) => u.startsWith("http"))).toEqual(
-      expect.arrayContaining([`${stack.gateway.url}/graphiql`, expect.stringContaining("/graphiql/assets/graphiql.min.js?v="), `${stack.gateway.url}/graphql`]),
+      expect.arrayContaining([
+        `${stack.gateway.url}/graphiql`,
+        expect.stringContaining("/graphiql/assets/graphiql.min.js?v="),
+        `${stack.gateway.url}/graphql`,
+      ]),
     );
     expect(problems).toEqual([]);
   });

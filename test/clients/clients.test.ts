@@ -1,4 +1,12 @@
-import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, type TypedDocumentNode, type TypePolicies } from "@apollo/client";
+import {
+  ApolloClient,
+  ApolloLink,
+  CombinedGraphQLErrors,
+  HttpLink,
+  InMemoryCache,
+  type TypedDocumentNode,
+  type TypePolicies,
+} from "@apollo/client";
 import { SetContextLink } from "@apollo/client/link/context";
 import { Client as UrqlClient, cacheExchange, fetchExchange } from "@urql/core";
 import { parse } from "graphql";
@@ -92,7 +100,12 @@ function makeApolloClient(getToken: () => string): ApolloClient {
 function apolloClient(): ClientUnderTest {
   let token = "";
   const client = makeApolloClient(() => token);
-  const codes = (error: unknown) => (CombinedGraphQLErrors.is(error) ? error.errors.map((e) => String(e.extensions?.code)) : error ? [`not a GraphQL error: ${String(error)}`] : []);
+  const codes = (error: unknown) =>
+    CombinedGraphQLErrors.is(error)
+      ? error.errors.map((e) => String(e.extensions?.code))
+      : error
+        ? [`not a GraphQL error: ${String(error)}`]
+        : [];
   return {
     name: "@apollo/client",
     async query(source, variables, as) {
@@ -122,7 +135,9 @@ function urqlClient(): ClientUnderTest {
   const run = async (kind: "query" | "mutation", source: string, variables: Record<string, unknown>, as: string) => {
     token = as;
     const context = { requestPolicy: "network-only" as const };
-    const res = await (kind === "query" ? client.query(doc(source), variables, context) : client.mutation(doc(source), variables, context)).toPromise();
+    const res = await (
+      kind === "query" ? client.query(doc(source), variables, context) : client.mutation(doc(source), variables, context)
+    ).toPromise();
     if (res.error?.networkError) throw res.error.networkError;
     return { data: res.data, codes: (res.error?.graphQLErrors ?? []).map((e) => String(e.extensions?.code)) };
   };
@@ -133,7 +148,11 @@ function graphqlRequestClient(): ClientUnderTest {
   const client = new GraphQLClient(graphqlUrl);
   const run = async (source: string, variables: Record<string, unknown>, token: string): Promise<Outcome> => {
     try {
-      const data = await client.request<Record<string, any>>({ document: source, variables, requestHeaders: { authorization: `Bearer ${token}` } });
+      const data = await client.request<Record<string, any>>({
+        document: source,
+        variables,
+        requestHeaders: { authorization: `Bearer ${token}` },
+      });
       return { data, codes: [] };
     } catch (err) {
       if (!(err instanceof ClientError)) throw err;
@@ -169,7 +188,12 @@ describe.each(clients)("%s", (_name, make) => {
     const mine = stack.emulator.store.sessions().find((s) => s.user_id === alice.userId)!;
     const res = await client.query(READ, { id: mine.id }, alice.token);
     expect(res.codes).toEqual([]);
-    expect(res.data!.session).toMatchObject({ id: mine.id, status: mine.status!.toUpperCase(), version: mine.version, userId: alice.userId });
+    expect(res.data!.session).toMatchObject({
+      id: mine.id,
+      status: mine.status!.toUpperCase(),
+      version: mine.version,
+      userId: alice.userId,
+    });
     expect(res.data!.session.states).toHaveLength(mine.states!.length);
   });
 
@@ -228,7 +252,8 @@ describe("@apollo/client's SessionPage merge policy", () => {
       stack.emulator.store.deleteSession(gone);
       stack.emulator.store.setStatus(changed, "canceling");
       let refreshed = await watched.fetchMore({ variables: { after: merged.listToken } });
-      while (refreshed.data!.sessions.hasNextPage) refreshed = await watched.fetchMore({ variables: { after: refreshed.data!.sessions.listToken } });
+      while (refreshed.data!.sessions.hasNextPage)
+        refreshed = await watched.fetchMore({ variables: { after: refreshed.data!.sessions.listToken } });
       const after = client.readQuery({ query, variables: { first: 4 } })!.sessions;
       const ids = after.items.map((s: { id: string }) => s.id);
       expect(ids).toEqual([created, ...all.map((s) => s.id).filter((id) => id !== gone)]);
@@ -242,7 +267,11 @@ describe("@apollo/client's SessionPage merge policy", () => {
 
 describe("client set-up traps", () => {
   it("a urql client left to its defaults (queries as GET, no preflight header) is refused by CSRF prevention", async () => {
-    const client = new UrqlClient({ url: graphqlUrl, exchanges: [fetchExchange], fetchOptions: { headers: { authorization: `Bearer ${admin}` } } });
+    const client = new UrqlClient({
+      url: graphqlUrl,
+      exchanges: [fetchExchange],
+      fetchOptions: { headers: { authorization: `Bearer ${admin}` } },
+    });
     const res = await client.query(doc(LIST), { first: 1 }).toPromise();
     expect(res.data).toBeUndefined();
     expect(res.error?.response?.status).toBe(400);
@@ -250,7 +279,10 @@ describe("client set-up traps", () => {
   });
 
   it("Apollo Client's default (POST with a JSON body) needs nothing more", async () => {
-    const client = new ApolloClient({ link: new HttpLink({ uri: graphqlUrl, headers: { authorization: `Bearer ${admin}` } }), cache: new InMemoryCache({ typePolicies }) });
+    const client = new ApolloClient({
+      link: new HttpLink({ uri: graphqlUrl, headers: { authorization: `Bearer ${admin}` } }),
+      cache: new InMemoryCache({ typePolicies }),
+    });
     const res = await client.query({ query: doc(LIST), variables: { first: 1 } });
     expect(res.data!.sessions.items).toHaveLength(1);
     client.stop();

@@ -33,7 +33,12 @@ describe("the example operations (operations/*.graphql)", () => {
       ["SessionNeighbours", "query"],
       ["CancelSession", "mutation"],
     ]);
-    expect(operations.map((o) => o.variables)).toEqual([{ first: 10 }, { id: "s_1234567890" }, { id: "s_1234567890" }, { id: "s_1234567890" }]);
+    expect(operations.map((o) => o.variables)).toEqual([
+      { first: 10 },
+      { id: "s_1234567890" },
+      { id: "s_1234567890" },
+      { id: "s_1234567890" },
+    ]);
     for (const op of operations) expect(op.description.length).toBeGreaterThan(20);
   });
 
@@ -61,7 +66,12 @@ describe("GET /graphiql", () => {
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(res.headers.get("cache-control")).toBe("no-cache");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    const csp = Object.fromEntries(res.headers.get("content-security-policy")!.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
+    const csp = Object.fromEntries(
+      res.headers
+        .get("content-security-policy")!
+        .split("; ")
+        .map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]),
+    );
     expect(csp).toMatchObject({ "default-src": "'none'", "script-src": "'self'", "connect-src": "'self'", "frame-ancestors": "'none'" });
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)(?![^>]*type="application\/json")[^>]*>/);
   });
@@ -169,7 +179,12 @@ describe("GET /graphiql", () => {
     const slash = await fetch(`${url}/graphiql/`, { redirect: "manual" });
     expect(slash.status).toBe(308);
     expect(new URL(slash.headers.get("location")!, `${url}/graphiql/`).href).toBe(`${url}/graphiql`);
-    for (const path of ["/graphiql/assets/nope.js", "/graphiql/assets/%2e%2e%2fpackage.json", "/graphiql/assets/..%2f..%2fpackage.json", "/graphiql/other"]) {
+    for (const path of [
+      "/graphiql/assets/nope.js",
+      "/graphiql/assets/%2e%2e%2fpackage.json",
+      "/graphiql/assets/..%2f..%2fpackage.json",
+      "/graphiql/other",
+    ]) {
       expect([path, (await fetch(`${url}${path}`)).status]).toEqual([path, 404]);
     }
   });
@@ -200,7 +215,13 @@ describe("EXPLORER", () => {
 
 describe("the page's configuration block", () => {
   it("cannot be closed early by an operation's text", () => {
-    const evil: ExampleOperation = { name: "X", kind: "query", source: "# </script><script>alert(1)</script>\n{ __typename }", description: "", variables: {} };
+    const evil: ExampleOperation = {
+      name: "X",
+      kind: "query",
+      source: "# </script><script>alert(1)</script>\n{ __typename }",
+      description: "",
+      variables: {},
+    };
     const asset = createAsset("a.js", "text/javascript", "");
     const page = renderExplorerPage(explorerPageConfig([evil]), { css: asset, scripts: [asset] });
     expect(page).not.toContain("</script><script>alert");

@@ -90,7 +90,10 @@ describe("emulator authorization", () => {
 
   it("uses 401 Unauthenticated for the anonymous user and 403 PermissionDenied for a real one", async () => {
     const s = emu.store.sessions().find((x) => x.user_id === emu.tokens.users[0].userId)!;
-    expect((await call(emu, `/v1/sessions/${s.id}`)).json).toEqual({ kind: "Unauthenticated", message: "Unauthenticated, or invalid token." });
+    expect((await call(emu, `/v1/sessions/${s.id}`)).json).toEqual({
+      kind: "Unauthenticated",
+      message: "Unauthenticated, or invalid token.",
+    });
     expect((await call(emu, `/v1/sessions/${s.id}`, { token: emu.tokens.users[1].token })).json).toEqual({
       kind: "PermissionDenied",
       message: "Forbidden.",

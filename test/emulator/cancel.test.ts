@@ -150,7 +150,12 @@ describe("emulator cancel", () => {
     expect([s.status, s.version, s.states!.length, s.connections!.length]).toEqual(["active", 2, 2, 1]);
     emu.store.setStatus(id, "terminated", "timed out");
     const t = emu.store.session(id)!;
-    expect([t.status, t.termination_reason, t.version, t.connections![0].closed_reason]).toEqual(["terminated", "timed out", 3, "timed out"]);
+    expect([t.status, t.termination_reason, t.version, t.connections![0].closed_reason]).toEqual([
+      "terminated",
+      "timed out",
+      3,
+      "timed out",
+    ]);
     expect(() => emu.store.setStatus(id, "active")).toThrow();
     emu.store.deleteSession(id);
     expect(emu.store.session(id)).toBeUndefined();

@@ -94,7 +94,12 @@ afterAll(() => emu.close());
 describe("emulator contract: bodies validate against the controller's schemas", () => {
   it("GET /v1/sessions pages (items without connections) for every caller", async () => {
     for (const token of [admin, emu.tokens.users[0].token, emu.tokens.scopeLimited.token]) {
-      const pages = await walk(emu, "/v1/sessions", { scope_id: "global", recursive: true, include_terminated: true, page_size: 60 }, token);
+      const pages = await walk(
+        emu,
+        "/v1/sessions",
+        { scope_id: "global", recursive: true, include_terminated: true, page_size: 60 },
+        token,
+      );
       for (const page of pages) {
         expectValid(V.listSessions, page, "ListSessionsResponse");
         expectNoZeroValues(page);
@@ -122,7 +127,7 @@ describe("emulator contract: bodies validate against the controller's schemas", 
 
   it("POST …:cancel, effective and no-op", async () => {
     const active = sessions.find((s) => s.status === "active")!;
-    const first = await call(emu, `/v1/sessions/${active.id}:cancel`, { body: { version: active.version } , token: admin });
+    const first = await call(emu, `/v1/sessions/${active.id}:cancel`, { body: { version: active.version }, token: admin });
     expect(first.status).toBe(200);
     expectValid(V.session, first.json, "cancel response");
     expectNoZeroValues(first.json);
@@ -240,7 +245,8 @@ describe("emulator demo data", () => {
     expect(sessions.some((s) => !s.target_id && !s.type)).toBe(true);
     expect(sessions.some((s) => s.user_id && !s.auth_token_id)).toBe(true);
     const reasons = new Set(sessions.flatMap((s) => (s.connections ?? []).map((c) => c.closed_reason)).filter(Boolean));
-    for (const r of reasons) expect(["unknown", "timed out", "closed by end-user", "canceled", "network error", "system error"]).toContain(r);
+    for (const r of reasons)
+      expect(["unknown", "timed out", "closed by end-user", "canceled", "network error", "system error"]).toContain(r);
   });
 
   it("is deterministic per seed: same ids and data for the same seed and start time", async () => {

@@ -151,7 +151,9 @@ describe("emulator limits and transport", () => {
       expect(limited.text).toBe("");
       expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(limited.headers.get("ratelimit")).toMatch(/^limit=3, remaining=0, reset=\d+$/);
-      expect(limited.headers.get("ratelimit-policy")).toBe('3;w=30;comment="auth-token", 1500;w=30;comment="ip-address", 1500;w=30;comment="total"');
+      expect(limited.headers.get("ratelimit-policy")).toBe(
+        '3;w=30;comment="auth-token", 1500;w=30;comment="ip-address", 1500;w=30;comment="total"',
+      );
       // Reads have their own quota, other tokens their own.
       expect((await call(e, "/v1/scopes/global", { token: t })).status).toBe(200);
       expect((await call(e, "/v1/scopes", { token: e.tokens.users[0].token })).status).toBe(200);
@@ -168,7 +170,9 @@ describe("emulator limits and transport", () => {
       const t = e.tokens.admin.token;
       const first = await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t });
       expect(first.headers.get("ratelimit")).toMatch(/^limit=150, remaining=149, reset=\d+$/);
-      expect(first.headers.get("ratelimit-policy")).toBe('150;w=30;comment="auth-token", 1500;w=30;comment="ip-address", 1500;w=30;comment="total"');
+      expect(first.headers.get("ratelimit-policy")).toBe(
+        '150;w=30;comment="auth-token", 1500;w=30;comment="ip-address", 1500;w=30;comment="total"',
+      );
       for (let i = 1; i < 150; i++) expect((await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t })).status).toBe(200);
       const limited = await call(e, "/v1/sessions?scope_id=global&recursive=true", { token: t });
       expect(limited.status).toBe(429);
@@ -180,7 +184,9 @@ describe("emulator limits and transport", () => {
       const read = await call(e, `/v1/sessions/${e.store.sessions()[0]!.id}`, { token: t });
       expect(read.status).toBe(200);
       expect(read.headers.get("ratelimit")).toMatch(/^limit=3000, remaining=2999, reset=\d+$/);
-      expect(read.headers.get("ratelimit-policy")).toBe('3000;w=30;comment="auth-token", 30000;w=30;comment="ip-address", 30000;w=30;comment="total"');
+      expect(read.headers.get("ratelimit-policy")).toBe(
+        '3000;w=30;comment="auth-token", 30000;w=30;comment="ip-address", 30000;w=30;comment="total"',
+      );
     } finally {
       await e.close();
     }
@@ -193,7 +199,12 @@ describe("emulator limits and transport", () => {
   });
 
   it("sets Cache-Control: no-store and Content-Type: application/json on every answer", async () => {
-    for (const [path, method] of [["/v1/scopes", "GET"], ["/v1/nothing", "GET"], ["/v1/sessions", "PUT"], [sessionPath, "GET"]]) {
+    for (const [path, method] of [
+      ["/v1/scopes", "GET"],
+      ["/v1/nothing", "GET"],
+      ["/v1/sessions", "PUT"],
+      [sessionPath, "GET"],
+    ]) {
       const res = await call(emu, path, { token: admin, method });
       expect(res.headers.get("cache-control"), path).toBe("no-store");
       expect(res.headers.get("content-type"), path).toBe("application/json");
@@ -207,7 +218,10 @@ describe("emulator limits and transport", () => {
     const agent = new Agent({ connect: { ca: cert } });
     try {
       expect(e.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const res = await request(`${e.url}/v1/scopes/global`, { dispatcher: agent, headers: { authorization: `Bearer ${e.tokens.admin.token}` } });
+      const res = await request(`${e.url}/v1/scopes/global`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${e.tokens.admin.token}` },
+      });
       expect(res.statusCode).toBe(200);
       expect(((await res.body.json()) as { id: string }).id).toBe("global");
     } finally {

@@ -25,7 +25,10 @@ async function listIds(token: string, filter: string, page_size = 6): Promise<{ 
 describe("emulator filters", () => {
   it("filters on status, and filtered pages are full", async () => {
     const { ids, pages } = await listIds(emu.tokens.admin.token, `"/item/status" == "active"`);
-    const expected = emu.store.sessions().filter((s) => s.status === "active").map((s) => s.id);
+    const expected = emu.store
+      .sessions()
+      .filter((s) => s.status === "active")
+      .map((s) => s.id);
     expect(ids).toEqual(expected);
     for (const p of pages.slice(0, -1)) expect(p.items).toHaveLength(6);
   });
@@ -38,12 +41,21 @@ describe("emulator filters", () => {
   it("sees the caller's authorized_actions and the embedded scope", async () => {
     const user = emu.tokens.users[0];
     expect((await listIds(user.token, `"/item/authorized_actions" contains "cancel"`)).ids).toEqual([]);
-    const own = emu.store.sessions().filter((s) => s.user_id === user.userId).map((s) => s.id);
+    const own = emu.store
+      .sessions()
+      .filter((s) => s.user_id === user.userId)
+      .map((s) => s.id);
     expect((await listIds(user.token, `"cancel:self" in "/item/authorized_actions"`)).ids).toEqual(own);
     const org = emu.store.scopeIds()[1];
-    const inOrg = emu.store.sessions().filter((s) => s.scope!.parent_scope_id === org).map((s) => s.id);
+    const inOrg = emu.store
+      .sessions()
+      .filter((s) => s.scope!.parent_scope_id === org)
+      .map((s) => s.id);
     expect((await listIds(emu.tokens.admin.token, `"/item/scope/parent_scope_id" == "${org}"`)).ids).toEqual(inOrg);
-    const direct = emu.store.sessions().filter((s) => !s.host_id).map((s) => s.id);
+    const direct = emu.store
+      .sessions()
+      .filter((s) => !s.host_id)
+      .map((s) => s.id);
     expect((await listIds(emu.tokens.admin.token, `"/item/host_id" is empty`)).ids).toEqual(direct);
   });
 
@@ -67,7 +79,9 @@ describe("emulator filters", () => {
   });
 
   it("answers 500 where go-bexpr would panic (is empty on a timestamp)", async () => {
-    const res = await call(emu, `/v1/sessions?${qs({ ...ALL, filter: `"/item/created_time" is empty` })}`, { token: emu.tokens.admin.token });
+    const res = await call(emu, `/v1/sessions?${qs({ ...ALL, filter: `"/item/created_time" is empty` })}`, {
+      token: emu.tokens.admin.token,
+    });
     expect([res.status, res.json.kind]).toEqual([500, "Internal"]);
   });
 
@@ -87,11 +101,22 @@ describe("emulator filters", () => {
     const both = await call(emu, `/v1/sessions?${qs({ scope_id: "global", filter: "(" })}`, { token: emu.tokens.admin.token });
     expect(both.json.details.request_fields.map((f: { name: string }) => f.name)).toEqual(["filter", "scope_id"]);
     const scopes = await call(emu, `/v1/scopes?${qs({ filter: "(" })}`, { token: emu.tokens.admin.token });
-    expect([scopes.status, scopes.json.message, scopes.json.details.request_fields[0].name]).toEqual([400, "Error in provided request.", "filter"]);
+    expect([scopes.status, scopes.json.message, scopes.json.details.request_fields[0].name]).toEqual([
+      400,
+      "Error in provided request.",
+      "filter",
+    ]);
   });
 
   it("filters scopes too", async () => {
-    const res = await call(emu, `/v1/scopes?${qs({ recursive: true, filter: `"/item/type" == "project"` })}`, { token: emu.tokens.admin.token });
-    expect(res.json.items.map((s: { id: string }) => s.id).sort()).toEqual(emu.store.scopeIds().filter((id) => id.startsWith("p_")).sort());
+    const res = await call(emu, `/v1/scopes?${qs({ recursive: true, filter: `"/item/type" == "project"` })}`, {
+      token: emu.tokens.admin.token,
+    });
+    expect(res.json.items.map((s: { id: string }) => s.id).sort()).toEqual(
+      emu.store
+        .scopeIds()
+        .filter((id) => id.startsWith("p_"))
+        .sort(),
+    );
   });
 });

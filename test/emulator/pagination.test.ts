@@ -74,7 +74,13 @@ describe("emulator pagination", () => {
     const u = emu.tokens.users[1];
     const pages = await walk(emu, "/v1/sessions", { ...ALL, page_size: 5 }, u.token);
     const items: WireSession[] = pages.flatMap((p) => p.items ?? []);
-    expect(items.map((s) => s.id).sort()).toEqual(emu.store.sessions().filter((s) => s.user_id === u.userId).map((s) => s.id).sort());
+    expect(items.map((s) => s.id).sort()).toEqual(
+      emu.store
+        .sessions()
+        .filter((s) => s.user_id === u.userId)
+        .map((s) => s.id)
+        .sort(),
+    );
     for (const s of items) expect([...s.authorized_actions!].sort()).toEqual(["cancel:self", "read:self"]);
     const adminItems = (await call(emu, `/v1/sessions?${qs({ ...ALL, page_size: 1 })}`, { token: admin })).json.items;
     expect([...adminItems[0].authorized_actions].sort()).toEqual(["cancel", "cancel:self", "no-op", "read", "read:self"]);
@@ -99,12 +105,27 @@ describe("emulator pagination", () => {
   it("lists scopes with their own scope_id rules and list tokens", async () => {
     const [, org1, , , org2] = emu.store.scopeIds();
     const orgs = await walk(emu, "/v1/scopes", {}, admin);
-    expect(orgs.flatMap((p) => p.items).map((s: { id: string }) => s.id).sort()).toEqual([org1, org2].sort());
+    expect(
+      orgs
+        .flatMap((p) => p.items)
+        .map((s: { id: string }) => s.id)
+        .sort(),
+    ).toEqual([org1, org2].sort());
     const projects = await walk(emu, "/v1/scopes", { scope_id: org1 }, admin);
     expect(projects[0].items.every((s: { scope_id: string; type: string }) => s.scope_id === org1 && s.type === "project")).toBe(true);
     const all = await walk(emu, "/v1/scopes", { scope_id: "global", recursive: true, page_size: 4 }, admin);
     expect(all.map((p) => p.items?.length ?? 0)).toEqual([4, 2]);
-    expect(all.flatMap((p) => p.items).map((s: { id: string }) => s.id).sort()).toEqual(emu.store.scopeIds().filter((id) => id !== "global").sort());
+    expect(
+      all
+        .flatMap((p) => p.items)
+        .map((s: { id: string }) => s.id)
+        .sort(),
+    ).toEqual(
+      emu.store
+        .scopeIds()
+        .filter((id) => id !== "global")
+        .sort(),
+    );
     const project = emu.store.scopeIds().find((id) => id.startsWith("p_"))!;
     expect((await call(emu, `/v1/scopes?scope_id=${project}`, { token: admin })).status).toBe(400);
     expect((await call(emu, `/v1/scopes?scope_id=o_0000000000`, { token: admin })).status).toBe(404);
@@ -128,7 +149,9 @@ describe("emulator refresh", () => {
     const created = emu.store.createSession();
     emu.store.deleteSession(toDelete.id);
 
-    const refresh = await call(emu, `/v1/sessions?${qs({ scope_id: "global", recursive: true, list_token: final.list_token })}`, { token: admin });
+    const refresh = await call(emu, `/v1/sessions?${qs({ scope_id: "global", recursive: true, list_token: final.list_token })}`, {
+      token: admin,
+    });
     expect(refresh.status).toBe(200);
     expect(refresh.json.response_type).toBe("complete");
     expect(refresh.json.sort_by).toBe("updated_time");
@@ -187,7 +210,11 @@ describe("emulator list tokens", () => {
     emu.store.changeGrants(u.userId);
     const res = await call(emu, `/v1/sessions?${qs({ ...ALL, list_token: token })}`, { token: u.token });
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({ kind: "invalid list token", op: "listtoken.Validate", message: "grants have changed since list token was issued" });
+    expect(res.json).toEqual({
+      kind: "invalid list token",
+      op: "listtoken.Validate",
+      message: "grants have changed since list token was issued",
+    });
     // A fresh listing works under the new grants.
     expect((await call(emu, `/v1/sessions?${qs({ ...ALL, page_size: 1 })}`, { token: u.token })).status).toBe(200);
   });

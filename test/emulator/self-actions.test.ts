@@ -52,11 +52,17 @@ describe(":self actions", () => {
     const project = emu.store.scopeIds().find((id) => id.startsWith("p_"))!;
     const bobs = emu.store.createSession({ projectId: project, userId: bob!.userId, status: "active" });
     emu.store.setSessionGrant(alice!.userId, ["list", "read:self", "cancel:self"]);
-    const denied = await call(emu, `/v1/sessions/${bobs}:cancel`, { token: alice!.token, body: { version: emu.store.session(bobs)!.version } });
+    const denied = await call(emu, `/v1/sessions/${bobs}:cancel`, {
+      token: alice!.token,
+      body: { version: emu.store.session(bobs)!.version },
+    });
     expect([denied.status, denied.json.kind]).toEqual([403, "PermissionDenied"]);
     expect(emu.store.session(bobs)!.status).toBe("active");
     emu.store.setSessionGrant(alice!.userId, ["list", "read:self", "cancel"]);
-    const done = await call(emu, `/v1/sessions/${bobs}:cancel`, { token: alice!.token, body: { version: emu.store.session(bobs)!.version } });
+    const done = await call(emu, `/v1/sessions/${bobs}:cancel`, {
+      token: alice!.token,
+      body: { version: emu.store.session(bobs)!.version },
+    });
     expect([done.status, done.json.status]).toEqual([200, "canceling"]);
     expect(sorted(done.json.authorized_actions)).toEqual(["cancel", "cancel:self", "read:self"]);
   });

@@ -41,8 +41,13 @@ async function post(body: Record<string, unknown>, token = admin): Promise<Answe
   return { status: res.status, body: (await res.json()) as Answer["body"] };
 }
 
-async function get(params: Record<string, unknown>, headers: Record<string, string> = { "apollo-require-preflight": "true" }): Promise<Answer> {
-  const search = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+async function get(
+  params: Record<string, unknown>,
+  headers: Record<string, string> = { "apollo-require-preflight": "true" },
+): Promise<Answer> {
+  const search = new URLSearchParams(
+    Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   const res = await fetch(`${stack.gateway.url}/graphql?${search}`, { headers: { authorization: `Bearer ${admin}`, ...headers } });
   return { status: res.status, body: (await res.json()) as Answer["body"] };
 }
@@ -92,7 +97,11 @@ describe("automatic persisted queries", () => {
     expect(viaGet.status).toBe(405);
     expect(stack.emulator.store.session(session.id)!.status).toBe("active");
 
-    const registered = await post({ query: cancel.source, variables: { id: session.id, version: session.version }, extensions: persisted(hash) });
+    const registered = await post({
+      query: cancel.source,
+      variables: { id: session.id, version: session.version },
+      extensions: persisted(hash),
+    });
     expect(registered.body.data.cancelSession).toMatchObject({ id: session.id, status: "CANCELING" });
     const hashOnlyGet = await get({ variables: { id: session.id }, extensions: persisted(hash) });
     expect(hashOnlyGet.status).toBe(405);
@@ -127,8 +136,13 @@ describe("automatic persisted queries", () => {
     const recordingFetch: typeof fetch = async (input, init) => {
       const url = new URL(String(input));
       const body = init?.body ? (JSON.parse(String(init.body)) as Record<string, any>) : undefined;
-      const extensions = body?.extensions ?? (url.searchParams.has("extensions") ? JSON.parse(url.searchParams.get("extensions")!) : undefined);
-      sent.push({ method: init?.method ?? "GET", hasQuery: Boolean(body?.query ?? url.searchParams.get("query")), hash: extensions?.persistedQuery?.sha256Hash });
+      const extensions =
+        body?.extensions ?? (url.searchParams.has("extensions") ? JSON.parse(url.searchParams.get("extensions")!) : undefined);
+      sent.push({
+        method: init?.method ?? "GET",
+        hasQuery: Boolean(body?.query ?? url.searchParams.get("query")),
+        hash: extensions?.persistedQuery?.sha256Hash,
+      });
       return fetch(input, init);
     };
     const makeClient = () =>
@@ -137,7 +151,11 @@ describe("automatic persisted queries", () => {
         link: ApolloLink.from([
           new PersistedQueryLink({ sha256, useGETForHashedQueries: true }),
           // GETs need the preflight header (CSRF prevention); POSTs are JSON anyway.
-          new HttpLink({ uri: `${stack.gateway.url}/graphql`, fetch: recordingFetch, headers: { authorization: `Bearer ${admin}`, "apollo-require-preflight": "true" } }),
+          new HttpLink({
+            uri: `${stack.gateway.url}/graphql`,
+            fetch: recordingFetch,
+            headers: { authorization: `Bearer ${admin}`, "apollo-require-preflight": "true" },
+          }),
         ]),
       });
     const query: TypedDocumentNode<Record<string, any>> = gql(list.source.replace("query ListSessions", "query ListSessionsApq"));

@@ -63,7 +63,12 @@ describe("a list token the controller cannot decode", () => {
 
   it("is still UPSTREAM_ERROR when a list call with a token fails for another reason", async () => {
     const token = (await stack.gql(`{ sessions(first: 1) { listToken } }`, {}, { token: admin })).body.data!.sessions.listToken;
-    stack.emulator.faults.add({ kind: "status", status: 500, body: { kind: "Internal", message: "db.Query: pq: connection refused" }, times: 1 });
+    stack.emulator.faults.add({
+      kind: "status",
+      status: 500,
+      body: { kind: "Internal", message: "db.Query: pq: connection refused" },
+      times: 1,
+    });
     const err = soleError(await stack.gql(LIST, { after: token }, { token: admin }));
     expect(err.extensions).toEqual({ code: "UPSTREAM_ERROR", upstream: { status: 500, kind: "Internal" } });
   });
@@ -83,7 +88,12 @@ describe("a filter that makes go-bexpr panic", () => {
   });
 
   it("is not confused with a panic-like 500 on a call that sent no filter", async () => {
-    stack.emulator.faults.add({ kind: "status", status: 500, body: { kind: "Internal", message: "runtime error: index out of range" }, times: 1 });
+    stack.emulator.faults.add({
+      kind: "status",
+      status: 500,
+      body: { kind: "Internal", message: "runtime error: index out of range" },
+      times: 1,
+    });
     const err = soleError(await stack.gql(ONE, { id: stack.emulator.store.sessions()[0]!.id }, { token: admin }));
     expect(err.extensions!.code).toBe("UPSTREAM_ERROR");
   });
@@ -135,15 +145,23 @@ describe("a missing token", () => {
   });
 
   it("is UNAUTHENTICATED over WebSocket too", async () => {
-    const client = createClient({ url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({
+      url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+    });
     try {
       const events: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
       await new Promise<void>((resolve, reject) => {
-        client.subscribe({ query: `subscription { sessionsChanged(intervalMs: 60000) { removedIds } }` }, {
-          next: (r) => void events.push(r),
-          error: reject,
-          complete: resolve,
-        });
+        client.subscribe(
+          { query: `subscription { sessionsChanged(intervalMs: 60000) { removedIds } }` },
+          {
+            next: (r) => void events.push(r),
+            error: reject,
+            complete: resolve,
+          },
+        );
       });
       expect(events).toHaveLength(1);
       expect(events[0]!.errors![0]!.extensions).toMatchObject({ code: "UNAUTHENTICATED", upstream: { status: 403 } });

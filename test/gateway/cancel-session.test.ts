@@ -37,7 +37,10 @@ describe("cancelSession", () => {
     stack.emulator.clearCalls();
     const res = await stack.gql(CANCEL, { id }, { token: admin });
     expect(res.body.data!.cancelSession).toMatchObject({ status: "CANCELING", version: version + 1 });
-    expect(stack.emulator.calls.map((c) => `${c.method} ${c.path}`).slice(0, 2)).toEqual([`GET /v1/sessions/${id}`, `POST /v1/sessions/${id}:cancel`]);
+    expect(stack.emulator.calls.map((c) => `${c.method} ${c.path}`).slice(0, 2)).toEqual([
+      `GET /v1/sessions/${id}`,
+      `POST /v1/sessions/${id}:cancel`,
+    ]);
   });
 
   it("reports a stale version as CONFLICT with the current version, and leaves the session as it was", async () => {
@@ -67,7 +70,11 @@ describe("cancelSession", () => {
     stack.emulator.clock.advance(1_500);
     const res = await stack.gql(`{ session(id: "${id}") { status version terminationReason states { status } } }`, {}, { token: admin });
     expect(res.body.data!.session).toMatchObject({ status: "TERMINATED", version: version + 2, terminationReason: "canceled" });
-    expect(res.body.data!.session.states.map((s: { status: string }) => s.status).slice(0, 3)).toEqual(["TERMINATED", "CANCELING", "ACTIVE"]);
+    expect(res.body.data!.session.states.map((s: { status: string }) => s.status).slice(0, 3)).toEqual([
+      "TERMINATED",
+      "CANCELING",
+      "ACTIVE",
+    ]);
     const again = await stack.gql(CANCEL, { id }, { token: admin });
     expect(again.body.data!.cancelSession).toMatchObject({ status: "TERMINATED", version: version + 2 });
   });

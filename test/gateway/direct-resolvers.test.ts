@@ -35,8 +35,10 @@ const WIRED = [
 describe("callFieldResolversDirectly", () => {
   it("rewires every root-and-context field resolver of the gateway schema, and nothing with arguments", async () => {
     const schema = await buildGatewaySchema();
-    const field = (type: string, name: string) => (schema.getType(type) as { getFields(): Record<string, { resolve?: (...a: unknown[]) => unknown }> }).getFields()[name]!;
-    const direct = (type: string, name: string) => (field(type, name).resolve as { [CALLS_DIRECTLY]?: boolean } | undefined)?.[CALLS_DIRECTLY] === true;
+    const field = (type: string, name: string) =>
+      (schema.getType(type) as { getFields(): Record<string, { resolve?: (...a: unknown[]) => unknown }> }).getFields()[name]!;
+    const direct = (type: string, name: string) =>
+      (field(type, name).resolve as { [CALLS_DIRECTLY]?: boolean } | undefined)?.[CALLS_DIRECTLY] === true;
     // Already done by buildGatewaySchema.
     for (const name of WIRED) {
       const [type, f] = name.split(".") as [string, string];
@@ -44,7 +46,12 @@ describe("callFieldResolversDirectly", () => {
     }
     expect([...callFieldResolversDirectly(schema, RESOLVERS)].sort()).toEqual([...WIRED].sort());
     // Fields with arguments keep TypeGraphQL's resolver, which converts them.
-    for (const [type, name] of [["Scope", "sessions"], ["User", "sessions"], ["Query", "session"], ["Query", "sessions"]] as const) {
+    for (const [type, name] of [
+      ["Scope", "sessions"],
+      ["User", "sessions"],
+      ["Query", "session"],
+      ["Query", "sessions"],
+    ] as const) {
       expect(field(type, name).resolve, `${type}.${name}`).toBeTypeOf("function");
       expect(direct(type, name), `${type}.${name}`).toBe(false);
     }
@@ -52,7 +59,9 @@ describe("callFieldResolversDirectly", () => {
 
   it("calls the resolver's own method with the root and the context", async () => {
     const schema = await buildGatewaySchema();
-    const session = (name: string) => (schema.getType("Session") as { getFields(): Record<string, { resolve?: (...a: unknown[]) => unknown }> }).getFields()[name]!.resolve!;
+    const session = (name: string) =>
+      (schema.getType("Session") as { getFields(): Record<string, { resolve?: (...a: unknown[]) => unknown }> }).getFields()[name]!
+        .resolve!;
     // No id: null without touching the context's loaders.
     expect(session("target")({ targetId: undefined }, {}, {}, undefined)).toBeNull();
     const embedded = { id: "p_1234567890", name: "embedded" };

@@ -60,7 +60,13 @@ describe("errors carry a stable extensions.code", () => {
     const [alice] = stack.emulator.tokens.users;
     const first = await stack.gql(`{ sessions(first: 1) { listToken } }`, {}, { token: alice!.token });
     stack.emulator.store.changeGrants(alice!.userId);
-    const err = soleError(await stack.gql(`{ sessions(first: 1, after: "${first.body.data!.sessions.listToken}") { items { id } } }`, {}, { token: alice!.token }));
+    const err = soleError(
+      await stack.gql(
+        `{ sessions(first: 1, after: "${first.body.data!.sessions.listToken}") { items { id } } }`,
+        {},
+        { token: alice!.token },
+      ),
+    );
     expect(err.extensions).toMatchObject({ code: "BAD_USER_INPUT", upstream: { status: 400, kind: "invalid list token" } });
   });
 
@@ -71,7 +77,9 @@ describe("errors carry a stable extensions.code", () => {
       expect(err.extensions, id).toMatchObject({ code: "BAD_USER_INPUT", field: "id" });
     }
     for (const scopeId of ["global/../sessions", "s_1234567890", "o_1/x"]) {
-      const err = soleError(await stack.gql(`query($s: ID) { sessions(scopeId: $s, first: 1) { items { id } } }`, { s: scopeId }, { token: admin }));
+      const err = soleError(
+        await stack.gql(`query($s: ID) { sessions(scopeId: $s, first: 1) { items { id } } }`, { s: scopeId }, { token: admin }),
+      );
       expect(err.extensions, scopeId).toMatchObject({ code: "BAD_USER_INPUT", field: "scopeId" });
     }
     expect(stack.emulator.calls).toHaveLength(0);

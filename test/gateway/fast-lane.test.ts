@@ -61,7 +61,10 @@ async function send(stack: Stack, c: Case): Promise<Answer> {
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const method = c.method ?? "POST";
   const url = `${stack.gateway.url}/graphql${c.search ?? ""}`;
-  const res = await fetch(url, method === "GET" ? { method, headers: { ...headers, "content-type": "application/json" } } : { method, headers, body: c.body });
+  const res = await fetch(
+    url,
+    method === "GET" ? { method, headers: { ...headers, "content-type": "application/json" } } : { method, headers, body: c.body },
+  );
   // List tokens carry the controller's wall-clock time, which two controllers never share.
   const body = (await res.text()).replace(/"listToken":"[1-9A-HJ-NP-Za-km-z]+"/g, '"listToken":"<token>"');
   const calls = stack.emulator.calls.slice(before).map((x) => `${x.method} ${x.path} ${JSON.stringify(x.query)} ${x.status}`);
@@ -75,7 +78,8 @@ async function laneCount(stack: Stack, lane: "fast" | "apollo"): Promise<number>
 }
 
 const op = (name: string) => readFileSync(new URL(`../../operations/${name}.graphql`, import.meta.url), "utf8");
-const body = (query: string, variables?: Record<string, unknown>, extra: Record<string, unknown> = {}) => JSON.stringify({ query, variables, ...extra });
+const body = (query: string, variables?: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ query, variables, ...extra });
 
 let fast: Stack;
 let apollo: Stack;
@@ -114,7 +118,9 @@ describe("the fast lane answers as Apollo Server does", () => {
   beforeAll(() => {
     const sessions = fast.emulator.store.sessions();
     // The same seed gives both controllers the same data; everything below relies on it.
-    expect(sessions.map((x) => `${x.id} ${x.status} ${x.version}`)).toEqual(apollo.emulator.store.sessions().map((x) => `${x.id} ${x.status} ${x.version}`));
+    expect(sessions.map((x) => `${x.id} ${x.status} ${x.version}`)).toEqual(
+      apollo.emulator.store.sessions().map((x) => `${x.id} ${x.status} ${x.version}`),
+    );
     s = sessions.find((x) => x.target_id && x.host_id && x.host_set_id && x.auth_token_id)!;
     other = sessions.find((x) => x.user_id !== s.user_id && x.id !== s.id)!;
     active = sessions.filter((x) => x.status === "active" || x.status === "pending");
@@ -126,9 +132,18 @@ describe("the fast lane answers as Apollo Server does", () => {
     const answers = [
       await compare({ name: "ReadSession", body: body(op("ReadSession"), { id: s.id }), lane: "fast" }),
       await compare({ name: "ListSessions", body: body(op("ListSessions"), { first: 7 }), lane: "fast" }),
-      await compare({ name: "ListSessions, filtered, terminated", body: body(op("ListSessions"), { first: 50, filter: '"/item/status" == "terminated"', includeTerminated: true }), lane: "fast" }),
+      await compare({
+        name: "ListSessions, filtered, terminated",
+        body: body(op("ListSessions"), { first: 50, filter: '"/item/status" == "terminated"', includeTerminated: true }),
+        lane: "fast",
+      }),
       await compare({ name: "SessionNeighbours as admin", body: body(op("SessionNeighbours"), { id: s.id }), lane: "fast" }),
-      await compare({ name: "SessionNeighbours as a user (partial FORBIDDEN)", body: body(op("SessionNeighbours"), { id: other.id }), role: "user", lane: "fast" }),
+      await compare({
+        name: "SessionNeighbours as a user (partial FORBIDDEN)",
+        body: body(op("SessionNeighbours"), { id: other.id }),
+        role: "user",
+        lane: "fast",
+      }),
     ];
     // Not vacuous: real data came back, and the user's read carried errors.
     expect(JSON.parse(answers[0]!.body).data.session.id).toBe(s.id);
@@ -162,30 +177,49 @@ describe("the fast lane answers as Apollo Server does", () => {
   it("the language: fragments, interfaces, aliases, directives, defaults, several operations", async () => {
     const nodeFields = `__typename id ... on Session { status targetId } ... on Scope { type name } ... on Target { name } ... on User { loginName } ... on Host { address } ... on HostSet { hostIds } ... on AuthToken { userId }`;
     const ids = [s.id, project, s.target_id, s.user_id, s.host_id, s.host_set_id, s.auth_token_id, "s_0000000000", "zz_nope", s.id];
-    await compare({ name: "nodes of every type, a miss and a bad id", body: body(`query($ids: [ID!]!) { nodes(ids: $ids) { ${nodeFields} } }`, { ids }), lane: "fast" });
+    await compare({
+      name: "nodes of every type, a miss and a bad id",
+      body: body(`query($ids: [ID!]!) { nodes(ids: $ids) { ${nodeFields} } }`, { ids }),
+      lane: "fast",
+    });
     // A failure that settles before an earlier item (a refused id fails at once) keeps its index.
-    const tail = await compare({ name: "nodes ending in a refused id", body: body(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [s.id, other.id, "zz_nope"] }), lane: "fast" });
+    const tail = await compare({
+      name: "nodes ending in a refused id",
+      body: body(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [s.id, other.id, "zz_nope"] }),
+      lane: "fast",
+    });
     expect(JSON.parse(tail.body).data.nodes).toEqual([{ id: s.id }, { id: other.id }, null]);
     await compare({ name: "node", body: body(`{ node(id: "${s.target_id}") { ${nodeFields} } }`), lane: "fast" });
     await compare({
       name: "named fragments and aliases",
-      body: body(`fragment F on Session { id status states { status startTime endTime } } { a: session(id: "${s.id}") { ...F } b: session(id: "${other.id}") { ...F version } }`),
+      body: body(
+        `fragment F on Session { id status states { status startTime endTime } } { a: session(id: "${s.id}") { ...F } b: session(id: "${other.id}") { ...F version } }`,
+      ),
       lane: "fast",
     });
     for (const flag of [true, false]) {
       await compare({
         name: `@skip/@include (${flag})`,
-        body: body(`query($f: Boolean!) { session(id: "${s.id}") { id scope @include(if: $f) { name } connections @skip(if: $f) { bytesUp } } }`, { f: flag }),
+        body: body(
+          `query($f: Boolean!) { session(id: "${s.id}") { id scope @include(if: $f) { name } connections @skip(if: $f) { bytesUp } } }`,
+          { f: flag },
+        ),
         lane: "fast",
       });
     }
     const two = `query One { session(id: "${s.id}") { id } } query Two { sessions(first: 2) { items { id } } }`;
     await compare({ name: "operationName One", body: body(two, undefined, { operationName: "One" }), lane: "fast" });
     await compare({ name: "operationName Two", body: body(two, undefined, { operationName: "Two" }), lane: "fast" });
-    await compare({ name: "null variables and operationName", body: JSON.stringify({ query: `{ session(id: "${s.id}") { id } }`, variables: null, operationName: null }), lane: "fast" });
+    await compare({
+      name: "null variables and operationName",
+      body: JSON.stringify({ query: `{ session(id: "${s.id}") { id } }`, variables: null, operationName: null }),
+      lane: "fast",
+    });
     await compare({
       name: "client extensions",
-      body: body(`{ session(id: "${s.id}") { id } }`, undefined, { extensions: { clientLibrary: { name: "@apollo/client", version: "4" } } }),
+      body: body(`{ session(id: "${s.id}") { id } }`, undefined, {
+        extensions: { clientLibrary: { name: "@apollo/client", version: "4" } },
+      }),
       lane: "fast",
     });
     await compare({ name: "__typename at the root", body: body(`{ __typename session(id: "${s.id}") { __typename id } }`), lane: "fast" });
@@ -194,7 +228,13 @@ describe("the fast lane answers as Apollo Server does", () => {
   it("content negotiation", async () => {
     const q = body(`{ session(id: "${s.id}") { id } }`);
     const types = new Set<string | null>();
-    for (const accept of ["application/json", "application/graphql-response+json", "application/graphql-response+json, application/json;q=0.9", "*/*", "application/*;q=0.5, text/html"]) {
+    for (const accept of [
+      "application/json",
+      "application/graphql-response+json",
+      "application/graphql-response+json, application/json;q=0.9",
+      "*/*",
+      "application/*;q=0.5, text/html",
+    ]) {
       types.add((await compare({ name: `Accept: ${accept}`, body: q, headers: { accept }, lane: "fast" })).contentType);
     }
     expect(types).toEqual(new Set(["application/json; charset=utf-8", "application/graphql-response+json; charset=utf-8"]));
@@ -209,13 +249,27 @@ describe("the fast lane answers as Apollo Server does", () => {
       { name: "validation error", body: body(`{ session(id: "${id}") { nope } }`), lane: "apollo" },
       { name: "unknown operationName", body: body(`query A { __typename }`, undefined, { operationName: "B" }), lane: "apollo" },
       { name: "missing variable", body: body(`query($id: ID!) { session(id: $id) { id } }`), lane: "apollo" },
-      { name: "variable of the wrong type", body: body(`query($n: Int) { sessions(first: $n) { items { id } } }`, { n: "ten" }), lane: "apollo" },
-      { name: "over the depth limit", body: body(`{ session(id: "${id}") { scope { parent { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } }`), lane: "apollo" },
+      {
+        name: "variable of the wrong type",
+        body: body(`query($n: Int) { sessions(first: $n) { items { id } } }`, { n: "ten" }),
+        lane: "apollo",
+      },
+      {
+        name: "over the depth limit",
+        body: body(
+          `{ session(id: "${id}") { scope { parent { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } }`,
+        ),
+        lane: "apollo",
+      },
       { name: "over the cost limit", body: body(`{ sessions { items { connections { bytesUp } } } }`), lane: "apollo" },
       { name: "introspection", body: body(`{ __schema { queryType { name } } }`), lane: "apollo" },
       { name: "__type", body: body(`{ __type(name: "Session") { name } }`), lane: "apollo" },
       { name: "a subscription over POST", body: body(`subscription { sessionUpdated(id: "${id}") { id } }`), lane: "apollo" },
-      { name: "unknown persisted query", body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: "a".repeat(64) } } }), lane: "apollo" },
+      {
+        name: "unknown persisted query",
+        body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: "a".repeat(64) } } }),
+        lane: "apollo",
+      },
       { name: "an unknown body key", body: JSON.stringify({ query: `{ __typename }`, odd: 1 }), lane: "apollo" },
       { name: "variables as a string", body: JSON.stringify({ query: `{ __typename }`, variables: "{}" }), lane: "apollo" },
       { name: "empty query", body: JSON.stringify({ query: "" }), lane: "apollo" },
@@ -251,7 +305,17 @@ describe("FEDERATION=true through the fast lane", () => {
     const s = fed[0].emulator.store.sessions()[0]!;
     const entities = `query E($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Session { id status user { loginName } } ... on Scope { id name } } }`;
     const answer = await compare(
-      { name: "_entities", body: body(entities, { r: [{ __typename: "Session", id: s.id }, { __typename: "Scope", id: s.scope_id }, { __typename: "Session", id: "s_0000000000" }] }), lane: "fast" },
+      {
+        name: "_entities",
+        body: body(entities, {
+          r: [
+            { __typename: "Session", id: s.id },
+            { __typename: "Scope", id: s.scope_id },
+            { __typename: "Session", id: "s_0000000000" },
+          ],
+        }),
+        lane: "fast",
+      },
       ...fed,
     );
     expect(JSON.parse(answer.body).data._entities[0].id).toBe(s.id);
@@ -272,14 +336,21 @@ describe("createFastPath().plan", () => {
       cache: { maxDocuments: max },
     });
     const path = createFastPath(core, () => {});
-    return { plan: path.plan, get size() { return core.cache.size; } };
+    return {
+      plan: path.plan,
+      get size() {
+        return core.cache.size;
+      },
+    };
   };
 
   it("takes plain queries and mutations, and declines everything else before running anything", () => {
     const l = lane();
     expect(l.plan("POST", undefined, { query: "{ a }" })?.contentType).toBe("application/json; charset=utf-8");
     expect(l.plan("POST", "application/graphql-response+json", { query: "mutation { m }" })?.op.operation.operation).toBe("mutation");
-    expect(l.plan("POST", undefined, { query: "query Q($n: Int) { a(n: $n) }", variables: { n: 3 }, operationName: "Q" })?.variables).toEqual({ n: 3 });
+    expect(
+      l.plan("POST", undefined, { query: "query Q($n: Int) { a(n: $n) }", variables: { n: 3 }, operationName: "Q" })?.variables,
+    ).toEqual({ n: 3 });
     const declined: [string, string | undefined, unknown][] = [
       ["GET", undefined, { query: "{ a }" }],
       ["POST", undefined, [{ query: "{ a }" }]],

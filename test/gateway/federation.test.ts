@@ -50,7 +50,7 @@ const ENTITIES = `query E($r: [_Any!]!) { _entities(representations: $r) { __typ
   ... on AuthToken { id userId } } }`;
 
 describe("FEDERATION=true: an Apollo Federation 2 subgraph", () => {
-  it("serves its SDL with @key(fields: \"id\") on each entity, the same as the committed subgraph.graphql (`npm run subgraph`)", async () => {
+  it('serves its SDL with @key(fields: "id") on each entity, the same as the committed subgraph.graphql (`npm run subgraph`)', async () => {
     const res = await stack.gql(`{ _service { sdl } }`, {}, { token: admin });
     expect(res.body.errors).toBeUndefined();
     const sdl = res.body.data!._service.sdl as string;
@@ -71,7 +71,9 @@ describe("FEDERATION=true: an Apollo Federation 2 subgraph", () => {
     ]);
     expect(result.errors).toBeUndefined();
     const supergraph = result.supergraphSdl!;
-    expect(supergraph).toMatch(/type Session implements Node\s+@join__implements\(graph: BOUNDARY, interface: "Node"\)\s+@join__type\(graph: BOUNDARY, key: "id"\)\s+@join__type\(graph: TICKETS, key: "id"\)/);
+    expect(supergraph).toMatch(
+      /type Session implements Node\s+@join__implements\(graph: BOUNDARY, interface: "Node"\)\s+@join__type\(graph: BOUNDARY, key: "id"\)\s+@join__type\(graph: TICKETS, key: "id"\)/,
+    );
     const session = result.schema!.toAPISchema().type("Session");
     expect(session && "field" in session && session.field("tickets") && session.field("status")).toBeTruthy();
   });
@@ -158,9 +160,13 @@ describe("FEDERATION=true: an Apollo Federation 2 subgraph", () => {
     const limited = await startStack({ emulator: { sessions: 5, seed: 13 }, env: { FEDERATION: "true", MAX_COST: "3" } });
     try {
       const ids = limited.emulator.store.sessions().map((s) => ({ __typename: "Session", id: s.id }));
-      const res = await limited.gql(`query E($r: [_Any!]!) { _entities(representations: $r) { ... on Session { id } } }`, { r: ids }, {
-        token: limited.emulator.tokens.admin.token,
-      });
+      const res = await limited.gql(
+        `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Session { id } } }`,
+        { r: ids },
+        {
+          token: limited.emulator.tokens.admin.token,
+        },
+      );
       expect(res.status).toBe(400);
       expect(res.body.errors![0]!.extensions!.code).toBe("QUERY_TOO_COMPLEX");
       expect(limited.emulator.calls).toHaveLength(0);

@@ -99,7 +99,10 @@ describe("media types", () => {
     for (const accept of ["application/graphql-response+json", "application/json"]) {
       const res = await post({ query: `{ session(id: "s_1234567890") { id } }` }, accept, stack.emulator.tokens.admin.token);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ data: { session: null }, errors: [{ path: ["session"], extensions: { code: "NOT_FOUND" } }] });
+      expect(await res.json()).toMatchObject({
+        data: { session: null },
+        errors: [{ path: ["session"], extensions: { code: "NOT_FOUND" } }],
+      });
     }
   });
 
@@ -120,7 +123,9 @@ describe("methods", () => {
 
   it("refuses a mutation over GET with 405 and Allow: POST, before anything reaches the controller", async () => {
     stack.emulator.clearCalls();
-    const res = await fetch(q(`mutation { cancelSession(id: "s_1234567890") { id } }`), { headers: { "apollo-require-preflight": "true" } });
+    const res = await fetch(q(`mutation { cancelSession(id: "s_1234567890") { id } }`), {
+      headers: { "apollo-require-preflight": "true" },
+    });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
     expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("BAD_REQUEST");
@@ -128,7 +133,11 @@ describe("methods", () => {
   });
 
   it("refuses other methods with 405 and Allow: GET, POST", async () => {
-    const res = await fetch(endpoint, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
+    const res = await fetch(endpoint, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, POST");
   });
@@ -153,7 +162,10 @@ describe("CSRF prevention", () => {
 
   it("sends no CORS headers: a page on another origin can neither preflight a JSON POST nor read an answer", async () => {
     const origin = "https://elsewhere.example";
-    const preflight = await fetch(endpoint, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    const preflight = await fetch(endpoint, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
     // Refused (CSRF prevention answers a bare OPTIONS with 400), and without Access-Control-Allow-*.
     expect(preflight.ok).toBe(false);
     const post = await fetch(endpoint, { method: "POST", headers: { origin, "content-type": "application/json" }, body });
@@ -164,7 +176,11 @@ describe("CSRF prevention", () => {
   it("serves a JSON POST, and a GET with Apollo-Require-Preflight, X-Apollo-Operation-Name or a JSON content type", async () => {
     const post = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(await post.json()).toEqual({ data: { __typename: "Query" } });
-    const variants: Record<string, string>[] = [{ "apollo-require-preflight": "true" }, { "x-apollo-operation-name": "Anything" }, { "content-type": "application/json" }];
+    const variants: Record<string, string>[] = [
+      { "apollo-require-preflight": "true" },
+      { "x-apollo-operation-name": "Anything" },
+      { "content-type": "application/json" },
+    ];
     for (const headers of variants) {
       const get = await fetch(`${endpoint}?query=${encodeURIComponent("{ __typename }")}`, { headers });
       expect([headers, get.status]).toEqual([headers, 200]);
@@ -178,14 +194,18 @@ async function writeReport(): Promise<void> {
   const lines = ["# graphql-http server audits against boundary-graphql", ""];
   for (const mode of new Set([...results.values()].map((r) => r.mode))) {
     const rows = [...results.values()].filter((r) => r.mode === mode);
-    const count = (level: string, status: string) => rows.filter((r) => r.audit.name.startsWith(level) && r.result.status === status).length;
+    const count = (level: string, status: string) =>
+      rows.filter((r) => r.audit.name.startsWith(level) && r.result.status === status).length;
     lines.push(`## From ${mode}`, "");
     for (const level of ["MUST", "SHOULD", "MAY"]) {
       const total = rows.filter((r) => r.audit.name.startsWith(level)).length;
       lines.push(`- ${level}: ${count(level, "ok")}/${total} ok`);
     }
     lines.push("");
-    for (const r of rows) lines.push(`- ${r.result.status === "ok" ? "ok" : r.result.status.toUpperCase()} ${r.audit.id} ${r.audit.name}${r.result.status === "ok" ? "" : ` (${r.result.reason})`}`);
+    for (const r of rows)
+      lines.push(
+        `- ${r.result.status === "ok" ? "ok" : r.result.status.toUpperCase()} ${r.audit.id} ${r.audit.name}${r.result.status === "ok" ? "" : ` (${r.result.reason})`}`,
+      );
     lines.push("");
   }
   await mkdir("test-artifacts", { recursive: true });

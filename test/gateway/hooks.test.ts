@@ -36,11 +36,17 @@ const guard: RequestHook = {
       token: request.context.auth,
     });
     if (request.operationName?.startsWith("Refused")) {
-      throw new GraphQLError(`Refused by the guard: ${request.operationName}.`, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+      throw new GraphQLError(`Refused by the guard: ${request.operationName}.`, {
+        extensions: { code: "FORBIDDEN", http: { status: 403 } },
+      });
     }
   },
   after(request: OperationRequest, outcome: OperationOutcome) {
-    after.push({ operationName: request.operationName, codes: (outcome.errors ?? []).map((e) => String(e.extensions?.code)), status: outcome.status });
+    after.push({
+      operationName: request.operationName,
+      codes: (outcome.errors ?? []).map((e) => String(e.extensions?.code)),
+      status: outcome.status,
+    });
   },
 };
 
@@ -96,8 +102,22 @@ describe("request hooks", () => {
     expect(refused.body).toEqual({ errors: [{ message: "Refused by the guard: RefusedPost.", extensions: { code: "FORBIDDEN" } }] });
     expect(stack.emulator.calls.length).toBe(callsForOne);
     expect(seen).toEqual([
-      { transport: "http", method: "POST", operationName: "AllowedPost", operationType: "query", persisted: false, token: `Bearer ${token}` },
-      { transport: "http", method: "POST", operationName: "RefusedPost", operationType: "query", persisted: false, token: `Bearer ${token}` },
+      {
+        transport: "http",
+        method: "POST",
+        operationName: "AllowedPost",
+        operationType: "query",
+        persisted: false,
+        token: `Bearer ${token}`,
+      },
+      {
+        transport: "http",
+        method: "POST",
+        operationName: "RefusedPost",
+        operationType: "query",
+        persisted: false,
+        token: `Bearer ${token}`,
+      },
     ]);
     expect(second).toEqual(["AllowedPost"]);
     expect(after).toEqual([
@@ -203,10 +223,12 @@ describe("request hooks", () => {
         ["ws", "AllowedWs", "subscription", `Bearer ${token}`],
       ]);
       // The refused one at once; the allowed one when the client completed it.
-      await expect.poll(() => after.map((a) => [a.operationName, a.codes])).toEqual([
-        ["RefusedWs", ["FORBIDDEN"]],
-        ["AllowedWs", []],
-      ]);
+      await expect
+        .poll(() => after.map((a) => [a.operationName, a.codes]))
+        .toEqual([
+          ["RefusedWs", ["FORBIDDEN"]],
+          ["AllowedWs", []],
+        ]);
     } finally {
       await client.dispose();
     }

@@ -18,7 +18,9 @@ describe("token isolation", () => {
 
     const query = `{ sessions(first: 500) { items { id userId authorizedActions scope { parent { name } } connections { bytesUp } } } }`;
     const rounds = 6;
-    const jobs = Array.from({ length: rounds }, () => callers.map((c) => stack.gql(query, {}, { token: c.token }).then((res) => ({ c, res })))).flat();
+    const jobs = Array.from({ length: rounds }, () =>
+      callers.map((c) => stack.gql(query, {}, { token: c.token }).then((res) => ({ c, res }))),
+    ).flat();
     const results = await Promise.all(jobs);
     expect(results).toHaveLength(rounds * callers.length);
     for (const { c, res } of results) {
@@ -38,7 +40,11 @@ describe("token isolation", () => {
   it("forwards each caller's Authorization header verbatim on every upstream call", async () => {
     const [alice] = stack.emulator.tokens.users;
     stack.emulator.clearCalls();
-    await stack.gql(`{ sessions(first: 3) { items { connections { bytesUp } scope { parent { id } } } } }`, {}, { headers: { authorization: `bearer   ${alice!.token}` } });
+    await stack.gql(
+      `{ sessions(first: 3) { items { connections { bytesUp } scope { parent { id } } } } }`,
+      {},
+      { headers: { authorization: `bearer   ${alice!.token}` } },
+    );
     expect(stack.emulator.calls.length).toBeGreaterThan(3);
     expect(new Set(stack.emulator.calls.map((c) => c.authorization))).toEqual(new Set([`bearer   ${alice!.token}`]));
   });

@@ -53,7 +53,9 @@ describe("query limits", () => {
   });
 
   it("refuses too many root fields", async () => {
-    const q = `{ ${Array.from({ length: 25 }, (_, i) => `r${i}: __typename s${i}: scope(id: "global") { id }`).slice(0, 21).join(" ")} }`;
+    const q = `{ ${Array.from({ length: 25 }, (_, i) => `r${i}: __typename s${i}: scope(id: "global") { id }`)
+      .slice(0, 21)
+      .join(" ")} }`;
     await refused(q.replace(/r\d+: __typename /g, ""), "root field count");
   });
 
@@ -118,9 +120,13 @@ describe("the verdict cache", () => {
   });
 
   it("serves one verdict for every id, and a new one for every count", () => {
-    const schema = buildSchema(`type Query { session(id: ID!): Session, sessions(first: Int, after: String): [Session] } type Session { id: ID, connections: [Int] }`);
+    const schema = buildSchema(
+      `type Query { session(id: ID!): Session, sessions(first: Int, after: String): [Session] } type Session { id: ID, connections: [Int] }`,
+    );
     const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000);
-    const doc = parse(`query($id: ID!, $n: Int, $after: String) { session(id: $id) { id } sessions(first: $n, after: $after) { connections } }`);
+    const doc = parse(
+      `query($id: ID!, $n: Int, $after: String) { session(id: $id) { id } sessions(first: $n, after: $after) { connections } }`,
+    );
     const op = getOperationAST(doc)!;
     // Refused for its cost (no first: 10,000 items, a read each); the same refusal object means the verdict was reused.
     const a = check(schema, doc, op, { id: "s_1111111111", after: "tok1" });
@@ -141,6 +147,9 @@ describe("the verdict cache", () => {
     // 60 as one id is a list of one: 1 x (1 read + connections) = 2.
     expect(check(schema, doc, op, { ids: 60 })).toBeNull();
     // Sixty ids: 60 x 2 = 120, over 100, whatever the lone 60 left in the cache.
-    expect(check(schema, doc, op, { ids: Array.from({ length: 60 }, (_, i) => `s_${i}`) })?.extensions).toMatchObject({ limit: "estimated cost", actual: 120 });
+    expect(check(schema, doc, op, { ids: Array.from({ length: 60 }, (_, i) => `s_${i}`) })?.extensions).toMatchObject({
+      limit: "estimated cost",
+      actual: 120,
+    });
   });
 });

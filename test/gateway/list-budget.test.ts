@@ -74,7 +74,8 @@ describe("the list budget", () => {
     stack = await startStack({ emulator: { rateLimit: { listPerIp: 10, listTotal: 10 } } });
     const admin = stack.emulator.tokens.admin.token;
     const codes: (string | undefined)[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await stack.gql(LIST, {}, { token: admin })).body.errors?.[0]?.extensions?.code as string | undefined);
+    for (let i = 0; i < 12; i++)
+      codes.push((await stack.gql(LIST, {}, { token: admin })).body.errors?.[0]?.extensions?.code as string | undefined);
     const calls = callsTo(stack.emulator, "GET", /^\/v1\/sessions$/);
     // The controller allowed 10; the gateway stopped at one left, and none of its calls met a 429.
     expect(calls).toHaveLength(9);

@@ -28,7 +28,11 @@ describe("readTail", () => {
 
   it("takes the last occurrence of each key and nothing that is not a list token", () => {
     // An item whose name quotes the keys: inside a JSON string the quotes are escaped.
-    const body = JSON.stringify({ items: [{ id: "s_1", name: '"list_token":"zzz","response_type":"delta"' }], response_type: "complete", list_token: "Good1" });
+    const body = JSON.stringify({
+      items: [{ id: "s_1", name: '"list_token":"zzz","response_type":"delta"' }],
+      response_type: "complete",
+      list_token: "Good1",
+    });
     expect(readTail(body)).toEqual({ token: "Good1", delta: false });
     expect(readTail('{"response_type":"delta","list_token":"not-base58!"}')).toEqual({ token: undefined, delta: true });
   });
@@ -150,7 +154,12 @@ describe("listSessions when the guess fails", () => {
     const server = await scripted(pages);
     opened.push(server);
     // With a list budget, as the gateway runs: its promise must not make the page asked ahead leave late.
-    const client = createBoundaryClient({ baseUrl: server.url, timeoutMs: 5000, retries: 0, listBudget: createListBudget({ points: 1000 }) });
+    const client = createBoundaryClient({
+      baseUrl: server.url,
+      timeoutMs: 5000,
+      retries: 0,
+      listBudget: createListBudget({ points: 1000 }),
+    });
     clients.push(client);
     // Two idle keep-alive connections, as a gateway that has served a while holds: the page asked for
     // ahead leaves at once instead of waiting for a connection (and so reaches the server before the
@@ -161,7 +170,12 @@ describe("listSessions when the guess fails", () => {
 
   it("a short page: the page asked for ahead is dropped and the right one asked for", async () => {
     const { server, result } = await walk(
-      { "": page(["s_a1", "s_a2", "s_a3"], "T1"), T1: page(["s_b1", "s_b2", "s_b3"], "T2"), T2: page(["s_c1"], "T3"), T3: page(["s_d1", "s_d2"], undefined) },
+      {
+        "": page(["s_a1", "s_a2", "s_a3"], "T1"),
+        T1: page(["s_b1", "s_b2", "s_b3"], "T2"),
+        T2: page(["s_c1"], "T3"),
+        T3: page(["s_d1", "s_d2"], undefined),
+      },
       100,
     );
     const listing = await result;
@@ -173,7 +187,12 @@ describe("listSessions when the guess fails", () => {
 
   it("ids seen before: merged in place, and the next page asked for with what is still wanted", async () => {
     const { server, result } = await walk(
-      { "": page(["s_a1", "s_a2"], "T1"), T1: page(["s_b1", "s_b2"], "T2"), T2: page(["s_a1", "s_c1"], "T3"), T3: page(["s_d1"], undefined) },
+      {
+        "": page(["s_a1", "s_a2"], "T1"),
+        T1: page(["s_b1", "s_b2"], "T2"),
+        T2: page(["s_a1", "s_c1"], "T3"),
+        T3: page(["s_d1"], undefined),
+      },
       7,
     );
     const listing = await result;
@@ -182,7 +201,10 @@ describe("listSessions when the guess fails", () => {
   });
 
   it("does not guess past the limit: the last page is asked for once", async () => {
-    const { server, result } = await walk({ "": page(["s_a1", "s_a2"], "T1"), T1: page(["s_b1", "s_b2"], "T2"), T2: page(["s_c1"], "T3") }, 5);
+    const { server, result } = await walk(
+      { "": page(["s_a1", "s_a2"], "T1"), T1: page(["s_b1", "s_b2"], "T2"), T2: page(["s_c1"], "T3") },
+      5,
+    );
     const listing = await result;
     expect(listing.items).toHaveLength(5);
     expect(listing.responseType).toBe("delta");

@@ -147,9 +147,11 @@ describe("nodes(ids)", () => {
     expect(byPath).toEqual({ '["nodes",1]': "BAD_USER_INPUT", '["nodes",2]': "NOT_FOUND" });
     expect(res.body.errors!.find((e) => e.path![1] === 1)!.extensions!.field).toBe("ids");
     // The unknown prefix cost nothing upstream.
-    expect(callsTo(stack.emulator, "GET", /./).map((c) => c.path).sort()).toEqual(
-      [`/v1/sessions/${ids.session}`, "/v1/sessions/s_0000000000", `/v1/targets/${ids.target}`].sort(),
-    );
+    expect(
+      callsTo(stack.emulator, "GET", /./)
+        .map((c) => c.path)
+        .sort(),
+    ).toEqual([`/v1/sessions/${ids.session}`, "/v1/sessions/s_0000000000", `/v1/targets/${ids.target}`].sort());
   });
 
   it("takes at most 1000 ids", async () => {

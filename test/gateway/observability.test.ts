@@ -86,7 +86,11 @@ describe("logs", () => {
     const { admin: a, users } = stack.emulator.tokens;
     stack.emulator.faults.add({ kind: "status", status: 500, times: 3 });
     await stack.gql(`{ sessions(first: 1) { items { id } } }`, {}, { token: a.token });
-    await stack.gql(`{ session(id: "s_1234567890") { id } }`, {}, { token: users[0]!.token, headers: { cookie: `wt-http-token-cookie=${users[0]!.token}` } });
+    await stack.gql(
+      `{ session(id: "s_1234567890") { id } }`,
+      {},
+      { token: users[0]!.token, headers: { cookie: `wt-http-token-cookie=${users[0]!.token}` } },
+    );
     const all = raw.join("");
     expect(all.length).toBeGreaterThan(0);
     for (const t of [a, ...users]) {

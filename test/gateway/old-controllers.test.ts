@@ -80,7 +80,9 @@ describe("a controller before 0.15", () => {
     });
     const events: any[] = [];
     const dispose = client.subscribe(
-      { query: `subscription { sessionsChanged(scopeId: "${project}", recursive: false, intervalMs: 50) { items { id } removedIds listToken } }` },
+      {
+        query: `subscription { sessionsChanged(scopeId: "${project}", recursive: false, intervalMs: 50) { items { id } removedIds listToken } }`,
+      },
       { next: (r) => events.push(r), error: () => {}, complete: () => {} },
     );
     const wait = async (n: number) => {

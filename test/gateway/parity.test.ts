@@ -24,12 +24,18 @@ beforeAll(async () => {
   admin = stack.emulator.tokens.admin.token;
   alice = stack.emulator.tokens.users[0]!.token;
   const all = await stack.gql(`{ sessions(first: 60, includeTerminated: true) { items { id userId } } }`, {}, { token: admin });
-  const aliceUser = (await stack.gql(`{ sessions(first: 1, includeTerminated: true) { items { userId } } }`, {}, { token: alice })).body.data!.sessions.items[0].userId;
+  const aliceUser = (await stack.gql(`{ sessions(first: 1, includeTerminated: true) { items { userId } } }`, {}, { token: alice })).body
+    .data!.sessions.items[0].userId;
   const items = all.body.data!.sessions.items as { id: string; userId: string }[];
   mine = items.find((s) => s.userId === aliceUser)!.id;
   foreign = items.find((s) => s.userId !== aliceUser)!.id;
   const connect = (token: string) =>
-    createClient({ url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    createClient({
+      url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
   ws = connect(admin);
   wsAlice = connect(alice);
 });
@@ -55,20 +61,61 @@ interface Case {
 
 const deep = (n: number) => `${"scope { parent { ".repeat(1)}${"parent { ".repeat(n)}id${" }".repeat(n)} } }`;
 const CASES: Case[] = [
-  { name: "a valid read", text: `query Q($id: ID!) { ROOT(id: $id) { id status userId states { status } } }`, variables: () => ({ id: mine }), code: undefined },
-  { name: "a syntax error", text: `query Q($id: ID!) { ROOT(id: $id) { id status `, variables: () => ({ id: mine }), code: "GRAPHQL_PARSE_FAILED" },
-  { name: "an unknown field", text: `query Q($id: ID!) { ROOT(id: $id) { id nope } }`, variables: () => ({ id: mine }), code: "GRAPHQL_VALIDATION_FAILED" },
-  { name: "over the depth limit", text: `query Q($id: ID!) { ROOT(id: $id) { ${deep(3)} } }`, variables: () => ({ id: mine }), code: "QUERY_TOO_COMPLEX" },
-  { name: "over the alias limit", text: `query Q($id: ID!) { ROOT(id: $id) { a: id b: id c: id d: id } }`, variables: () => ({ id: mine }), code: "QUERY_TOO_COMPLEX" },
+  {
+    name: "a valid read",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id status userId states { status } } }`,
+    variables: () => ({ id: mine }),
+    code: undefined,
+  },
+  {
+    name: "a syntax error",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id status `,
+    variables: () => ({ id: mine }),
+    code: "GRAPHQL_PARSE_FAILED",
+  },
+  {
+    name: "an unknown field",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id nope } }`,
+    variables: () => ({ id: mine }),
+    code: "GRAPHQL_VALIDATION_FAILED",
+  },
+  {
+    name: "over the depth limit",
+    text: `query Q($id: ID!) { ROOT(id: $id) { ${deep(3)} } }`,
+    variables: () => ({ id: mine }),
+    code: "QUERY_TOO_COMPLEX",
+  },
+  {
+    name: "over the alias limit",
+    text: `query Q($id: ID!) { ROOT(id: $id) { a: id b: id c: id d: id } }`,
+    variables: () => ({ id: mine }),
+    code: "QUERY_TOO_COMPLEX",
+  },
   {
     name: "over the cost limit",
     text: `{ sessions(includeTerminated: true) { items { id connections { bytesUp } } } }`,
     code: "QUERY_TOO_COMPLEX",
     httpOnly: true,
   },
-  { name: "a variable of the wrong type", text: `query Q($id: ID!) { ROOT(id: $id) { id } }`, variables: () => ({ id: { not: "an id" } }), code: "BAD_USER_INPUT" },
-  { name: "an upstream 404", text: `query Q($id: ID!) { ROOT(id: $id) { id status } }`, variables: () => ({ id: "s_0000000000" }), code: "NOT_FOUND" },
-  { name: "an upstream 403", text: `query Q($id: ID!) { ROOT(id: $id) { id status } }`, variables: () => ({ id: foreign }), token: () => alice, code: "FORBIDDEN" },
+  {
+    name: "a variable of the wrong type",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id } }`,
+    variables: () => ({ id: { not: "an id" } }),
+    code: "BAD_USER_INPUT",
+  },
+  {
+    name: "an upstream 404",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id status } }`,
+    variables: () => ({ id: "s_0000000000" }),
+    code: "NOT_FOUND",
+  },
+  {
+    name: "an upstream 403",
+    text: `query Q($id: ID!) { ROOT(id: $id) { id status } }`,
+    variables: () => ({ id: foreign }),
+    token: () => alice,
+    code: "FORBIDDEN",
+  },
   {
     name: "an upstream 500",
     text: `query Q($id: ID!) { ROOT(id: $id) { id status } }`,
@@ -121,10 +168,17 @@ function viaWs(c: Case): Promise<{ data?: unknown; errors?: readonly unknown[] }
 }
 
 /** An HTTP answer's errors and data as a WebSocket client would compare them. */
-function comparable(body: { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: unknown }[] }) {
+function comparable(body: {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: unknown[]; extensions?: unknown }[];
+}) {
   return {
     data: body.data?.session ?? null,
-    errors: body.errors?.map((e) => ({ message: e.message, path: e.path?.map((p) => (p === "session" ? "ROOT" : p)), extensions: e.extensions })),
+    errors: body.errors?.map((e) => ({
+      message: e.message,
+      path: e.path?.map((p) => (p === "session" ? "ROOT" : p)),
+      extensions: e.extensions,
+    })),
   };
 }
 

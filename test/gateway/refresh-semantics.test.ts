@@ -39,18 +39,26 @@ function sessionIn(status: string): string {
 async function page(vars: Record<string, unknown>) {
   const res = await stack.gql(PAGE, { scopeId: project, ...vars }, { token: admin });
   expect(res.body.errors).toBeUndefined();
-  return res.body.data!.sessions as { items: { id: string; status: string }[]; listToken: string; hasNextPage: boolean; removedIds: string[] };
+  return res.body.data!.sessions as {
+    items: { id: string; status: string }[];
+    listToken: string;
+    hasNextPage: boolean;
+    removedIds: string[];
+  };
 }
 
 /** Events of one subscription, with a bounded wait for the n-th. */
 function subscribe(client: Client, variables: Record<string, unknown>) {
   const events: Result[] = [];
   let failure: unknown;
-  const dispose = client.subscribe<Record<string, any>>({ query: CHANGED, variables }, {
-    next: (r) => events.push(r),
-    error: (e) => (failure = e),
-    complete: () => {},
-  });
+  const dispose = client.subscribe<Record<string, any>>(
+    { query: CHANGED, variables },
+    {
+      next: (r) => events.push(r),
+      error: (e) => (failure = e),
+      complete: () => {},
+    },
+  );
   return {
     dispose,
     async event(n: number): Promise<Result> {

@@ -242,7 +242,11 @@ describe("a session's related resources", () => {
       }
       expect(stack.emulator.calls.map((c) => c.path).sort()).toEqual([`/v1/sessions/${wire.id}`, ...reads].sort());
     }
-    const res = await stack.gql(`{ session(id: "${noTarget!.id}") { targetId target { id } host { id } hostSet { id } } }`, {}, { token: admin });
+    const res = await stack.gql(
+      `{ session(id: "${noTarget!.id}") { targetId target { id } host { id } hostSet { id } } }`,
+      {},
+      { token: admin },
+    );
     expect(res.body.data!.session).toEqual({ targetId: null, target: null, host: null, hostSet: null });
   });
 });
@@ -251,7 +255,11 @@ describe("partial errors on related resources", () => {
   it("an ordinary user's sessions: hosts and host sets are FORBIDDEN at their paths, the rest of the answer stands", async () => {
     const alice = stack.emulator.tokens.users[0]!;
     stack.emulator.clearCalls();
-    const res = await stack.gql(`{ sessions(first: 200, includeTerminated: true) { items { id status ${NEIGHBOURS} } } }`, {}, { token: alice.token });
+    const res = await stack.gql(
+      `{ sessions(first: 200, includeTerminated: true) { items { id status ${NEIGHBOURS} } } }`,
+      {},
+      { token: alice.token },
+    );
     expect(res.status).toBe(200);
     const items = res.body.data!.sessions.items as Record<string, any>[];
     expect(items.length).toBeGreaterThan(3);
@@ -281,7 +289,11 @@ describe("partial errors on related resources", () => {
 
   it("a user who may read every session but only themself: other users are FORBIDDEN, their own user is answered", async () => {
     const limited = stack.emulator.tokens.scopeLimited;
-    const res = await stack.gql(`{ sessions(first: 200, includeTerminated: true) { items { id userId user { id email } } } }`, {}, { token: limited.token });
+    const res = await stack.gql(
+      `{ sessions(first: 200, includeTerminated: true) { items { id userId user { id email } } } }`,
+      {},
+      { token: limited.token },
+    );
     const items = res.body.data!.sessions.items as { userId: string; user: { id: string } | null }[];
     const forbidden = new Set<string>();
     items.forEach((s, i) => {
@@ -302,7 +314,10 @@ describe("partial errors on related resources", () => {
     const res = await stack.gql(`{ session(id: "${wire.id}") { id status target { name } host { id } } }`, {}, { token: admin });
     expect(res.body.data!.session).toMatchObject({ id: wire.id, target: null, host: { id: wire.host_id } });
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors![0]).toMatchObject({ path: ["session", "target"], extensions: { code: "NOT_FOUND", upstream: { status: 404 } } });
+    expect(res.body.errors![0]).toMatchObject({
+      path: ["session", "target"],
+      extensions: { code: "NOT_FOUND", upstream: { status: 404 } },
+    });
   });
 });
 
@@ -331,11 +346,18 @@ describe("reverse edges", () => {
   });
 
   it("Scope.sessions pages with first/after and lists once per distinct scope", async () => {
-    const res = await stack.gql(`{ sessions(first: 20) { items { scopeId scope { sessions(first: 2) { items { id scopeId } hasNextPage listToken } } } } }`, {}, {
-      token: admin,
-    });
+    const res = await stack.gql(
+      `{ sessions(first: 20) { items { scopeId scope { sessions(first: 2) { items { id scopeId } hasNextPage listToken } } } } }`,
+      {},
+      {
+        token: admin,
+      },
+    );
     expect(res.body.errors).toBeUndefined();
-    const items = res.body.data!.sessions.items as { scopeId: string; scope: { sessions: { items: { scopeId: string }[]; hasNextPage: boolean; listToken: string } } }[];
+    const items = res.body.data!.sessions.items as {
+      scopeId: string;
+      scope: { sessions: { items: { scopeId: string }[]; hasNextPage: boolean; listToken: string } };
+    }[];
     const projects = new Set(items.map((s) => s.scopeId));
     for (const s of items) {
       expect(s.scope.sessions.items).toHaveLength(2);
@@ -370,17 +392,25 @@ describe("reverse edges", () => {
     );
     expect(res.body.errors).toBeUndefined();
     const user = res.body.data!.session.user;
-    expect(new Set(user.all.items.map((s: { id: string }) => s.id))).toEqual(new Set(sessionsOf((s) => s.user_id === bob.userId).map((s) => s.id)));
+    expect(new Set(user.all.items.map((s: { id: string }) => s.id))).toEqual(
+      new Set(sessionsOf((s) => s.user_id === bob.userId).map((s) => s.id)),
+    );
     expect(new Set(user.active.items.map((s: { id: string }) => s.id))).toEqual(
       new Set(sessionsOf((s) => s.user_id === bob.userId && s.status === "active").map((s) => s.id)),
     );
     const filters = callsTo(stack.emulator, "GET", /^\/v1\/sessions$/).map((c) => c.query.filter);
-    expect(filters.sort()).toEqual([`"/item/user_id" == "${bob.userId}"`, `"/item/user_id" == "${bob.userId}" and ("/item/status" == "active")`].sort());
+    expect(filters.sort()).toEqual(
+      [`"/item/user_id" == "${bob.userId}"`, `"/item/user_id" == "${bob.userId}" and ("/item/status" == "active")`].sort(),
+    );
   });
 
   it("User.sessions on many sessions of few users lists once per distinct user", async () => {
     stack.emulator.clearCalls();
-    const res = await stack.gql(`{ sessions(first: 30) { items { userId user { sessions(first: 1) { items { userId } } } } } }`, {}, { token: admin });
+    const res = await stack.gql(
+      `{ sessions(first: 30) { items { userId user { sessions(first: 1) { items { userId } } } } } }`,
+      {},
+      { token: admin },
+    );
     expect(res.body.errors).toBeUndefined();
     const items = res.body.data!.sessions.items as { userId: string; user: { sessions: { items: { userId: string }[] } } }[];
     for (const s of items) expect(s.user.sessions.items[0]!.userId).toBe(s.userId);

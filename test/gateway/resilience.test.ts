@@ -77,7 +77,14 @@ describe("upstream resilience", () => {
 
   it("stops all upstream work at REQUEST_TIMEOUT_MS, retries included", async () => {
     const gw = await startGateway(
-      loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: stack.emulator.url, REQUEST_TIMEOUT_MS: "400", UPSTREAM_TIMEOUT_MS: "5000" }),
+      loadConfig({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        BOUNDARY_ADDR: stack.emulator.url,
+        REQUEST_TIMEOUT_MS: "400",
+        UPSTREAM_TIMEOUT_MS: "5000",
+      }),
     );
     try {
       stack.emulator.faults.add({ kind: "stall", times: 1 });
@@ -100,7 +107,14 @@ describe("controller down, then back", () => {
     const port = Number(new URL(emulator.url).port);
     const token = emulator.tokens.admin.token;
     const gw = await startGateway(
-      loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, READY_CACHE_MS: "0", UPSTREAM_RETRIES: "0" }),
+      loadConfig({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        BOUNDARY_ADDR: emulator.url,
+        READY_CACHE_MS: "0",
+        UPSTREAM_RETRIES: "0",
+      }),
     );
     const query = async () => {
       const res = await fetch(`${gw.url}/graphql`, {
@@ -129,7 +143,9 @@ describe("controller down, then back", () => {
 
   it("caches the readiness probe for READY_CACHE_MS", async () => {
     const emulator = await startEmulator({ port: 0, sessions: 1 });
-    const gw = await startGateway(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, READY_CACHE_MS: "60000" }));
+    const gw = await startGateway(
+      loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, READY_CACHE_MS: "60000" }),
+    );
     try {
       for (let i = 0; i < 5; i++) expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
       expect(emulator.calls).toHaveLength(1);

@@ -21,7 +21,11 @@ function allOverlap(calls: CallRecord[]): boolean {
 
 describe("scope lookups are batched per request", () => {
   it("reads each distinct parent scope once, the orgs concurrently, whatever the number of sessions", async () => {
-    const res0 = await stack.gql(`{ sessions(includeTerminated: true) { items { scopeId scope { parentScopeId } } } }`, {}, { token: admin });
+    const res0 = await stack.gql(
+      `{ sessions(includeTerminated: true) { items { scopeId scope { parentScopeId } } } }`,
+      {},
+      { token: admin },
+    );
     const items = res0.body.data!.sessions.items as { scopeId: string; scope: { parentScopeId: string } }[];
     const orgs = new Set(items.map((s) => s.scope.parentScopeId));
     expect(items).toHaveLength(60);
@@ -42,14 +46,20 @@ describe("scope lookups are batched per request", () => {
     expect(allOverlap(orgReads)).toBe(true);
     // Every read carried the caller's token.
     expect(new Set(reads.map((c) => c.authorization))).toEqual(new Set([`Bearer ${admin}`]));
-    const names = res.body.data!.sessions.items.map((s: { scope: { parent: { parent: { name: string; parent: null } } } }) => s.scope.parent.parent);
+    const names = res.body.data!.sessions.items.map(
+      (s: { scope: { parent: { parent: { name: string; parent: null } } } }) => s.scope.parent.parent,
+    );
     expect(new Set(names.map((n: unknown) => JSON.stringify(n)))).toEqual(new Set([JSON.stringify({ name: "global", parent: null })]));
   });
 
   it("reads each project once, concurrently, for full-scope fields", async () => {
     stack.emulator.faults.latencyMs = 40;
     stack.emulator.clearCalls();
-    const res = await stack.gql(`{ sessions(includeTerminated: true, first: 100) { items { scopeId scope { version createdTime } } } }`, {}, { token: admin });
+    const res = await stack.gql(
+      `{ sessions(includeTerminated: true, first: 100) { items { scopeId scope { version createdTime } } } }`,
+      {},
+      { token: admin },
+    );
     stack.emulator.faults.latencyMs = 0;
     const projects = new Set(res.body.data!.sessions.items.map((s: { scopeId: string }) => s.scopeId));
     const reads = callsTo(stack.emulator, "GET", /^\/v1\/scopes\//);
@@ -65,7 +75,11 @@ describe("scope lookups are batched per request", () => {
     stack.emulator.clearCalls();
     const res = await stack.gql(`{ sessions(first: 12) { items { id connections { bytesUp } } } }`, {}, { token: admin });
     const ids = res.body.data!.sessions.items.map((s: { id: string }) => s.id);
-    expect(callsTo(stack.emulator, "GET", /^\/v1\/sessions\//).map((c) => c.path).sort()).toEqual(ids.map((id: string) => `/v1/sessions/${id}`).sort());
+    expect(
+      callsTo(stack.emulator, "GET", /^\/v1\/sessions\//)
+        .map((c) => c.path)
+        .sort(),
+    ).toEqual(ids.map((id: string) => `/v1/sessions/${id}`).sort());
   });
 
   it("never shares reads between requests", async () => {

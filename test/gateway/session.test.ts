@@ -20,7 +20,8 @@ describe("session(id)", () => {
   it("maps every field of sessions in each status, connections included, as the controller sends them", async () => {
     const all = stack.emulator.store.sessions();
     const byStatus = new Map<string, WireSession>();
-    for (const s of all) if (!byStatus.has(s.status!) && (s.status === "pending" || (s.connections?.length ?? 0) > 0)) byStatus.set(s.status!, s);
+    for (const s of all)
+      if (!byStatus.has(s.status!) && (s.status === "pending" || (s.connections?.length ?? 0) > 0)) byStatus.set(s.status!, s);
     expect([...byStatus.keys()].sort()).toEqual(["active", "canceling", "pending", "terminated"]);
 
     for (const candidate of byStatus.values()) {
@@ -59,7 +60,11 @@ describe("session(id)", () => {
   it("reads the same session once when a query asks for it twice", async () => {
     const id = stack.emulator.store.sessions()[5]!.id;
     stack.emulator.clearCalls();
-    const res = await stack.gql(`{ a: session(id: "${id}") { id } b: session(id: "${id}") { version connections { bytesUp } } }`, {}, { token: admin });
+    const res = await stack.gql(
+      `{ a: session(id: "${id}") { id } b: session(id: "${id}") { version connections { bytesUp } } }`,
+      {},
+      { token: admin },
+    );
     expect(res.body.data!.a.id).toBe(id);
     expect(callsTo(stack.emulator, "GET", /^\/v1\/sessions\//)).toHaveLength(1);
   });
@@ -82,8 +87,21 @@ describe("session(id)", () => {
     expect(scope.version).toBe(project.version);
     expect(scope.primaryAuthMethodId).toBe(project.primary_auth_method_id ?? null);
     expect([...scope.authorizedActions].sort()).toEqual([...(project.authorized_actions ?? [])].sort());
-    expect(scope.parent).toMatchObject({ id: org.id, type: "ORG", name: org.name ?? null, parentScopeId: "global", createdTime: org.created_time });
-    expect(scope.parent.parent).toEqual({ id: "global", type: "GLOBAL", name: "global", description: "Global Scope", parentScopeId: null, parent: null });
+    expect(scope.parent).toMatchObject({
+      id: org.id,
+      type: "ORG",
+      name: org.name ?? null,
+      parentScopeId: "global",
+      createdTime: org.created_time,
+    });
+    expect(scope.parent.parent).toEqual({
+      id: "global",
+      type: "GLOBAL",
+      name: "global",
+      description: "Global Scope",
+      parentScopeId: null,
+      parent: null,
+    });
   });
 
   it("answers a missing session with NOT_FOUND and null", async () => {

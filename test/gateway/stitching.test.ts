@@ -61,9 +61,19 @@ const TICKETS_SDL = /* GraphQL */ `
     _sessionsById(ids: [ID!]!): [Session]!
     _usersById(ids: [ID!]!): [User]!
   }
-  type Ticket { id: ID! title: String! session: Session }
-  type Session { id: ID! tickets: [Ticket!]! }
-  type User { id: ID! openTickets: Int! }
+  type Ticket {
+    id: ID!
+    title: String!
+    session: Session
+  }
+  type Session {
+    id: ID!
+    tickets: [Ticket!]!
+  }
+  type User {
+    id: ID!
+    openTickets: Int!
+  }
 `;
 
 beforeAll(async () => {
@@ -104,15 +114,30 @@ beforeAll(async () => {
     User: { openTickets: (u: { id: string }) => tickets.filter((t) => userOf.get(t.sessionId) === u.id).length },
   });
 
-  const byNodes = { selectionSet: "{ id }", fieldName: "nodes", key: ({ id }: { id: string }) => id, argsFromKeys: (ids: readonly string[]) => ({ ids }) };
+  const byNodes = {
+    selectionSet: "{ id }",
+    fieldName: "nodes",
+    key: ({ id }: { id: string }) => id,
+    argsFromKeys: (ids: readonly string[]) => ({ ids }),
+  };
   stitched = stitchSchemas({
     subschemas: [
       { schema: boundary, executor, merge: { Session: byNodes, User: byNodes } },
       {
         schema: ticketSchema,
         merge: {
-          Session: { selectionSet: "{ id }", fieldName: "_sessionsById", key: ({ id }: { id: string }) => id, argsFromKeys: (ids: readonly string[]) => ({ ids }) },
-          User: { selectionSet: "{ id }", fieldName: "_usersById", key: ({ id }: { id: string }) => id, argsFromKeys: (ids: readonly string[]) => ({ ids }) },
+          Session: {
+            selectionSet: "{ id }",
+            fieldName: "_sessionsById",
+            key: ({ id }: { id: string }) => id,
+            argsFromKeys: (ids: readonly string[]) => ({ ids }),
+          },
+          User: {
+            selectionSet: "{ id }",
+            fieldName: "_usersById",
+            key: ({ id }: { id: string }) => id,
+            argsFromKeys: (ids: readonly string[]) => ({ ids }),
+          },
         },
       },
     ],
@@ -126,14 +151,21 @@ describe("schema stitching with the running gateway", () => {
     stack.emulator.clearCalls();
     const result = await run(`{ tickets { id title session { id status scope { name } user { id loginName openTickets } } } }`);
     expect(result.errors).toBeUndefined();
-    const data = result.data as { tickets: { id: string; session: { id: string; status: string; scope: { name: string }; user: { id: string; loginName: string; openTickets: number } } }[] };
+    const data = result.data as {
+      tickets: {
+        id: string;
+        session: { id: string; status: string; scope: { name: string }; user: { id: string; loginName: string; openTickets: number } };
+      }[];
+    };
     expect(data.tickets).toHaveLength(4);
     for (const t of data.tickets) {
       const wire = stack.emulator.store.session(t.session.id)!;
       expect(t.session.status).toBe(wire.status!.toUpperCase());
       expect(t.session.scope.name).toBe(wire.scope!.name);
       expect(t.session.user.id).toBe(wire.user_id);
-      expect(t.session.user.openTickets).toBe(tickets.filter((x) => stack.emulator.store.session(x.sessionId)!.user_id === wire.user_id).length);
+      expect(t.session.user.openTickets).toBe(
+        tickets.filter((x) => stack.emulator.store.session(x.sessionId)!.user_id === wire.user_id).length,
+      );
     }
     // The three distinct sessions came from the gateway in one batched `nodes` call, each read once.
     const nodeOps = sent.filter((op) => op.includes("nodes("));
@@ -153,12 +185,20 @@ describe("schema stitching with the running gateway", () => {
 
   it("forwards each caller's token: the gateway's partial errors keep their paths in the stitched answer", async () => {
     const alice = stack.emulator.tokens.users[0]!;
-    const own = stack.emulator.store.sessions().filter((s) => s.user_id === alice.userId && s.host_id).slice(0, 2);
+    const own = stack.emulator.store
+      .sessions()
+      .filter((s) => s.user_id === alice.userId && s.host_id)
+      .slice(0, 2);
     tickets.push(...own.map((s, i) => ({ id: `A-${i}`, title: "alice's", sessionId: s.id })));
     try {
       stack.emulator.clearCalls();
       const result = await run(`{ tickets { id session { id user { loginName } host { id } } } }`, alice.token);
-      const mine = new Set(stack.emulator.store.sessions().filter((s) => s.user_id === alice.userId).map((s) => s.id));
+      const mine = new Set(
+        stack.emulator.store
+          .sessions()
+          .filter((s) => s.user_id === alice.userId)
+          .map((s) => s.id),
+      );
       const data = result.data as { tickets: { id: string; session: { id: string; user: { loginName: string } | null; host: null } }[] };
       // Alice may read her own sessions and herself, not other users, and no host at all; the tickets
       // all stand, only the fields she may not read are null.

@@ -19,7 +19,11 @@ import { callsTo, startStack, type Stack } from "../helpers/harness.js";
 /** Short enough to keep the file fast; the gateway's own floor is lowered to let tests use it. */
 const INTERVAL = 50;
 // The list budget would stretch these test intervals (see list-budget.test.ts): raised out of the way.
-const FAST_ENV = { SUBSCRIPTION_MIN_INTERVAL_MS: "20", SUBSCRIPTION_DEFAULT_INTERVAL_MS: String(INTERVAL), UPSTREAM_LIST_BUDGET: "1000000" };
+const FAST_ENV = {
+  SUBSCRIPTION_MIN_INTERVAL_MS: "20",
+  SUBSCRIPTION_DEFAULT_INTERVAL_MS: String(INTERVAL),
+  UPSTREAM_LIST_BUDGET: "1000000",
+};
 
 type Result = FormattedExecutionResult<Record<string, any>, unknown>;
 
@@ -64,7 +68,11 @@ class Recorder {
       };
       const timer = setTimeout(() => {
         this.wakers.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify({ events: this.events, completed: this.completed, failure: String(this.failure) })}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; got ${JSON.stringify({ events: this.events, completed: this.completed, failure: String(this.failure) })}`,
+          ),
+        );
       }, ms);
       this.wakers.add(check);
     });
@@ -73,7 +81,8 @@ class Recorder {
   /** The n-th event (1-based), waiting for it. */
   async event(n: number, ms?: number): Promise<Result> {
     await this.until(() => this.events.length >= n || this.ended, `event ${n}`, ms);
-    if (this.events.length < n) throw new Error(`the subscription ended after ${this.events.length} events: ${JSON.stringify(this.events)} ${String(this.failure)}`);
+    if (this.events.length < n)
+      throw new Error(`the subscription ended after ${this.events.length} events: ${JSON.stringify(this.events)} ${String(this.failure)}`);
     return this.events[n - 1]!;
   }
 
@@ -100,7 +109,10 @@ function ids(result: Result): string[] {
 }
 
 /** A graphql-ws client over a real socket; `token` goes in connection_init, `headers` on the upgrade. */
-function connect(stack: Stack, opts: { token?: string; headers?: Record<string, string>; connectionParams?: Record<string, unknown> } = {}): Client {
+function connect(
+  stack: Stack,
+  opts: { token?: string; headers?: Record<string, string>; connectionParams?: Record<string, unknown> } = {},
+): Client {
   const headers = opts.headers;
   class Socket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
@@ -146,7 +158,8 @@ async function expectPollers(stack: Stack, pollers: number): Promise<void> {
   expect(last.pollers).toBe(pollers);
 }
 
-const listCalls = (stack: Stack, token: string) => callsTo(stack.emulator, "GET", /^\/v1\/sessions$/).filter((c) => c.authorization === `Bearer ${token}`);
+const listCalls = (stack: Stack, token: string) =>
+  callsTo(stack.emulator, "GET", /^\/v1\/sessions$/).filter((c) => c.authorization === `Bearer ${token}`);
 
 describe("subscriptions", () => {
   let stack: Stack;
@@ -186,7 +199,11 @@ describe("subscriptions", () => {
       stack.emulator.clock.advance(60_000);
       const terminated = await sub.event(3);
       expect(terminated.data!.sessionUpdated).toMatchObject({ status: "TERMINATED", version: version + 2, terminationReason: "canceled" });
-      expect(terminated.data!.sessionUpdated.states.map((s: { status: string }) => s.status).slice(0, 3)).toEqual(["TERMINATED", "CANCELING", "ACTIVE"]);
+      expect(terminated.data!.sessionUpdated.states.map((s: { status: string }) => s.status).slice(0, 3)).toEqual([
+        "TERMINATED",
+        "CANCELING",
+        "ACTIVE",
+      ]);
       await sub.end();
       expect(sub.completed).toBe(true);
       expect(sub.failure).toBeUndefined();
@@ -202,7 +219,12 @@ describe("subscriptions", () => {
     it("works from Apollo Client with the split link docs/subscriptions.md shows", async () => {
       const id = stack.emulator.store.createSession({ projectId: project, status: "active" });
       const authorization = `Bearer ${admin}`;
-      const ws = createClient({ url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0 });
+      const ws = createClient({
+        url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization },
+        retryAttempts: 0,
+      });
       open.add(ws);
       const apollo = new ApolloClient({
         link: ApolloLink.split(
@@ -212,7 +234,15 @@ describe("subscriptions", () => {
         ),
         cache: new InMemoryCache(),
       });
-      const WATCH = gql`subscription Watch($id: ID!) { sessionUpdated(id: $id) { id status version } }`;
+      const WATCH = gql`
+        subscription Watch($id: ID!) {
+          sessionUpdated(id: $id) {
+            id
+            status
+            version
+          }
+        }
+      `;
       const statuses: string[] = [];
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`Apollo Client saw only ${statuses.join(", ")}`)), 3_000);
@@ -221,7 +251,18 @@ describe("subscriptions", () => {
             if (error || !data) return reject(error ?? new Error("no data"));
             statuses.push(data.sessionUpdated.status);
             // The cancel goes over HTTP through the same client.
-            if (statuses.length === 1) void apollo.mutate({ mutation: gql`mutation Cancel($id: ID!) { cancelSession(id: $id) { id status } }`, variables: { id } });
+            if (statuses.length === 1)
+              void apollo.mutate({
+                mutation: gql`
+                  mutation Cancel($id: ID!) {
+                    cancelSession(id: $id) {
+                      id
+                      status
+                    }
+                  }
+                `,
+                variables: { id },
+              });
             if (data.sessionUpdated.status === "CANCELING") stack.emulator.clock.advance(60_000);
           },
           error: reject,
@@ -250,7 +291,10 @@ describe("subscriptions", () => {
       expect(missing.completed).toBe(true);
       expect(missing.events).toHaveLength(1);
       expect(missing.events[0]!.data).toBeNull();
-      expect(missing.events[0]!.errors![0]).toMatchObject({ path: ["sessionUpdated"], extensions: { code: "NOT_FOUND", upstream: { status: 404 } } });
+      expect(missing.events[0]!.errors![0]).toMatchObject({
+        path: ["sessionUpdated"],
+        extensions: { code: "NOT_FOUND", upstream: { status: 404 } },
+      });
 
       stack.emulator.clearCalls();
       const bad = new Recorder(client, UPDATED, { id: "s_x/../y" });
@@ -295,7 +339,10 @@ describe("subscriptions", () => {
       const gone = await sub.event(3);
       expect(gone.data!.sessionsChanged).toMatchObject({ items: [], removedIds: [created] });
       const ended = await all.event(2);
-      expect(ended.data!.sessionsChanged).toMatchObject({ items: [{ id: created, status: "TERMINATED", terminationReason: "canceled" }], removedIds: [] });
+      expect(ended.data!.sessionsChanged).toMatchObject({
+        items: [{ id: created, status: "TERMINATED", terminationReason: "canceled" }],
+        removedIds: [],
+      });
 
       const active = stack.emulator.store.sessions().find((s) => s.scope_id === project && s.status === "active")!;
       stack.emulator.store.deleteSession(active.id);
@@ -456,7 +503,9 @@ describe("subscriptions", () => {
       const deep = `subscription { sessionsChanged { items { scope { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } }`;
       expect(await refusal(deep)).toMatchObject({ extensions: { code: "QUERY_TOO_COMPLEX", limit: "depth", max: 10 } });
       expect((await refusal(deep)).extensions).not.toHaveProperty("http");
-      expect(await refusal(`subscription { sessionsChanged { nope } }`)).toMatchObject({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+      expect(await refusal(`subscription { sessionsChanged { nope } }`)).toMatchObject({
+        extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+      });
       expect(await refusal(`subscription {`)).toMatchObject({ extensions: { code: "GRAPHQL_PARSE_FAILED" } });
       expect(await refusal(`{ sessions(first: 1) { items { id } } }`)).toMatchObject({ extensions: { code: "BAD_REQUEST" } });
       const badVariable = new Recorder(client, UPDATED, { id: "s_1234567890", intervalMs: "soon" });
@@ -468,7 +517,9 @@ describe("subscriptions", () => {
     it("refuses a subscription past MAX_POLLERS with RATE_LIMITED, but still lets one share a running poller", async () => {
       const client = connect(stack, { token: admin });
       // Three of the allowed intervals (multiples of the 20 ms minimum: 20, 40, 80, 200, 400, 1200, 2400).
-      const subs = [400, 1_200, 2_400].map((intervalMs) => new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs }));
+      const subs = [400, 1_200, 2_400].map(
+        (intervalMs) => new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs }),
+      );
       await Promise.all(subs.map((s) => s.event(1)));
       const over = new Recorder(client, CHANGED, { scopeId: project, recursive: false, intervalMs: 200 });
       await over.end();
@@ -552,7 +603,14 @@ describe("subscriptions and credentials", () => {
 async function startStackWithFallback(): Promise<Stack> {
   const base = await startStack({ emulator: { sessions: 30, seed: 23 }, env: FAST_ENV });
   await base.gateway.stop();
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", NODE_ENV: "test", BOUNDARY_ADDR: base.emulator.url, ...FAST_ENV });
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    NODE_ENV: "test",
+    BOUNDARY_ADDR: base.emulator.url,
+    ...FAST_ENV,
+  });
   const gateway = await startGateway(config, { fallbackToken: base.emulator.tokens.admin.token });
   return {
     ...base,
@@ -619,7 +677,13 @@ describe("subscriptions with the gateway's own token", () => {
 
 describe("a slow subscriber's queue", () => {
   const session = (id: string, version: number) => ({ id, version, status: "active" }) as WireSession;
-  const delta = (items: WireSession[], removedIds: string[], initial = false): SessionsEvent => ({ kind: "delta", initial, items, removedIds, listToken: "t" });
+  const delta = (items: WireSession[], removedIds: string[], initial = false): SessionsEvent => ({
+    kind: "delta",
+    initial,
+    items,
+    removedIds,
+    listToken: "t",
+  });
 
   it("holds at most one pending delta: later copies win, removals cancel earlier items", async () => {
     const stream = new EventStream<SessionsEvent>({ onReturn: () => {}, merge: mergeDeltas });

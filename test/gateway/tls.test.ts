@@ -79,7 +79,13 @@ describe("client certificates (mutual TLS)", () => {
   afterAll(() => emulator.close());
 
   it("presents BOUNDARY_CLIENT_CERT/KEY, and is refused without them", async () => {
-    expect(await readThrough(emulator, { BOUNDARY_CACERT: pki.caPath, BOUNDARY_CLIENT_CERT: pki.clientCertPath, BOUNDARY_CLIENT_KEY: pki.clientKeyPath })).toBe("OK");
+    expect(
+      await readThrough(emulator, {
+        BOUNDARY_CACERT: pki.caPath,
+        BOUNDARY_CLIENT_CERT: pki.clientCertPath,
+        BOUNDARY_CLIENT_KEY: pki.clientKeyPath,
+      }),
+    ).toBe("OK");
     expect(await readThrough(emulator, { BOUNDARY_CACERT: pki.caPath })).toBe("UPSTREAM_UNAVAILABLE");
   });
 });
@@ -102,7 +108,7 @@ describe("BOUNDARY_CAPATH (a directory of CA files, as Boundary's CLI reads it)"
       both: dir("capath-both", { "a-other.pem": other, "b-ours.pem": pki.ca }),
       nested: dir("capath-nested", { "other.pem": other, "sub/ours.crt": pki.ca }),
       otherOnly: dir("capath-other", { "other.pem": other }),
-      withJunk: dir("capath-junk", { "ours.pem": pki.ca, "README": "not a certificate\n" }),
+      withJunk: dir("capath-junk", { "ours.pem": pki.ca, README: "not a certificate\n" }),
     };
   });
   afterAll(() => emulator.close());
@@ -122,12 +128,24 @@ describe("BOUNDARY_CAPATH (a directory of CA files, as Boundary's CLI reads it)"
   });
 
   it("fails to start on a file that holds no certificate, naming it", async () => {
-    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, BOUNDARY_CAPATH: dirs.withJunk });
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      BOUNDARY_ADDR: emulator.url,
+      BOUNDARY_CAPATH: dirs.withJunk,
+    });
     await expect(startGateway(config)).rejects.toThrow(`BOUNDARY_CAPATH: no PEM certificate in ${join(dirs.withJunk, "README")}`);
   });
 
   it("fails to start on a directory that does not exist", async () => {
-    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, BOUNDARY_CAPATH: join(pki.dir, "nope") });
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      BOUNDARY_ADDR: emulator.url,
+      BOUNDARY_CAPATH: join(pki.dir, "nope"),
+    });
     await expect(startGateway(config)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -125,16 +125,37 @@ describe("the new fields, read through the gateway", () => {
       { token: admin },
     );
     expect(res.body.errors).toBeUndefined();
-    const [user, host, target] = await Promise.all([wire(`/v1/users/${s.user_id}`), wire(`/v1/hosts/${s.host_id}`), wire(`/v1/targets/${s.target_id}`)]);
-    expect(res.body.data!.u.accounts).toEqual(user.accounts.map((a: { id: string; scope_id: string }) => ({ id: a.id, scopeId: a.scope_id })));
+    const [user, host, target] = await Promise.all([
+      wire(`/v1/users/${s.user_id}`),
+      wire(`/v1/hosts/${s.host_id}`),
+      wire(`/v1/targets/${s.target_id}`),
+    ]);
+    expect(res.body.data!.u.accounts).toEqual(
+      user.accounts.map((a: { id: string; scope_id: string }) => ({ id: a.id, scopeId: a.scope_id })),
+    );
     expect(res.body.data!.h).toEqual({ attributes: host.attributes, address: host.attributes.address });
-    expect(res.body.data!.t).toEqual({ attributes: target.attributes, defaultPort: target.attributes.default_port, brokeredCredentialSources: [] });
+    expect(res.body.data!.t).toEqual({
+      attributes: target.attributes,
+      defaultPort: target.attributes.default_port,
+      brokeredCredentialSources: [],
+    });
   });
 
   it("Target credential sources, when the controller sends them", async () => {
     const s = stack.emulator.store.sessions().find((x) => x.target_id)!;
-    const source = { id: "clvlt_1234567890", name: "db creds", description: "vault", credential_store_id: "csvlt_1234567890", type: "vault-generic", credential_type: "username_password" };
-    const sent = { ...(await wire(`/v1/targets/${s.target_id}`)), brokered_credential_sources: [source], injected_application_credential_sources: [{ ...source, id: "credup_1234567890", type: "static" }] };
+    const source = {
+      id: "clvlt_1234567890",
+      name: "db creds",
+      description: "vault",
+      credential_store_id: "csvlt_1234567890",
+      type: "vault-generic",
+      credential_type: "username_password",
+    };
+    const sent = {
+      ...(await wire(`/v1/targets/${s.target_id}`)),
+      brokered_credential_sources: [source],
+      injected_application_credential_sources: [{ ...source, id: "credup_1234567890", type: "static" }],
+    };
     stack.emulator.faults.add({ kind: "status", status: 200, body: sent, match: /^GET \/v1\/targets\// });
     const res = await stack.gql(
       `query($t: ID!) { node(id: $t) { ... on Target {
@@ -145,7 +166,16 @@ describe("the new fields, read through the gateway", () => {
     );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.node).toEqual({
-      brokeredCredentialSources: [{ id: source.id, name: "db creds", description: "vault", credentialStoreId: source.credential_store_id, type: "vault-generic", credentialType: "username_password" }],
+      brokeredCredentialSources: [
+        {
+          id: source.id,
+          name: "db creds",
+          description: "vault",
+          credentialStoreId: source.credential_store_id,
+          type: "vault-generic",
+          credentialType: "username_password",
+        },
+      ],
       injectedApplicationCredentialSources: [{ id: "credup_1234567890", type: "static" }],
     });
   });

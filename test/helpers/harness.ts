@@ -24,7 +24,11 @@ export interface Stack {
   emulator: Emulator;
   gateway: Gateway;
   /** POST a GraphQL operation. `token` becomes `Authorization: Bearer <token>`. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string; headers?: Record<string, string> }): Promise<GqlResult<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    opts?: { token?: string; headers?: Record<string, string> },
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
@@ -46,7 +50,10 @@ export async function startStack(
     BOUNDARY_ADDR: emulator.url,
     ...opts.env,
   });
-  const gateway = await startGateway(config, opts.fallbackToAdmin ? { fallbackToken: emulator.tokens.admin.token, ...opts.gateway } : opts.gateway);
+  const gateway = await startGateway(
+    config,
+    opts.fallbackToAdmin ? { fallbackToken: emulator.tokens.admin.token, ...opts.gateway } : opts.gateway,
+  );
   return {
     emulator,
     gateway,

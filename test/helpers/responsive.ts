@@ -34,7 +34,12 @@ export async function expectResponsive(gatewayUrl: string, emulator: Emulator, o
   expect(typename.body.data).toEqual({ __typename: "Query" });
 
   const id = emulator.store.sessions()[0]!.id;
-  const read = await post(gatewayUrl, { query: "query($id: ID!) { session(id: $id) { id } }", variables: { id } }, emulator.tokens.admin.token, withinMs);
+  const read = await post(
+    gatewayUrl,
+    { query: "query($id: ID!) { session(id: $id) { id } }", variables: { id } },
+    emulator.tokens.admin.token,
+    withinMs,
+  );
   expect(read.status).toBe(200);
   expect(read.body.errors).toBeUndefined();
   expect(read.body.data).toEqual({ session: { id } });

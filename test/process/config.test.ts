@@ -33,7 +33,14 @@ describe("loadConfig", () => {
       upstreamListBudget: 600,
       limits: { maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 5_000, maxTokens: 5_000 },
       allowBatchedRequests: false,
-      tls: { caCertPath: undefined, caPath: undefined, clientCertPath: undefined, clientKeyPath: undefined, insecure: false, serverName: undefined },
+      tls: {
+        caCertPath: undefined,
+        caPath: undefined,
+        clientCertPath: undefined,
+        clientKeyPath: undefined,
+        insecure: false,
+        serverName: undefined,
+      },
       readyCacheMs: 2_000,
       shutdownTimeoutMs: 10_000,
       workers: 1,
@@ -56,8 +63,14 @@ describe("loadConfig", () => {
   });
 
   it("turns introspection and the landing page off in production unless enabled", () => {
-    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com" })).toMatchObject({ introspection: false, landingPage: false });
-    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com", INTROSPECTION: "true" })).toMatchObject({ introspection: true, landingPage: false });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com" })).toMatchObject({
+      introspection: false,
+      landingPage: false,
+    });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://b.example.com", INTROSPECTION: "true" })).toMatchObject({
+      introspection: true,
+      landingPage: false,
+    });
   });
 
   it("normalises BOUNDARY_ADDR like Boundary's client (trailing /v1 and slashes dropped)", () => {

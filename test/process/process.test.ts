@@ -67,7 +67,10 @@ describe("demo mode (BOUNDARY_ADDR unset)", () => {
       const warning = run.lines.find((l) => String(l.msg).includes("DEMO DATA"));
       expect(warning).toBeDefined();
       expect(String(warning!.boundaryAddr)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const res = await post(run.url, `{ sessions(first: 20) { items { id status scope { name parent { name } } connections { bytesUp } } } }`);
+      const res = await post(
+        run.url,
+        `{ sessions(first: 20) { items { id status scope { name parent { name } } connections { bytesUp } } } }`,
+      );
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data.sessions.items).toHaveLength(20);
       expect(res.body.data.sessions.items[0].scope.parent.name).toEqual(expect.any(String));
@@ -82,7 +85,8 @@ describe("WORKERS", () => {
   it("runs that many gateways on one port, and drains them all on SIGTERM", async () => {
     const run = await startMain({ WORKERS: "2" });
     try {
-      for (let i = 0; i < 50 && run.lines.filter((l) => l.msg === "gateway ready").length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && run.lines.filter((l) => l.msg === "gateway ready").length < 2; i++)
+        await new Promise((r) => setTimeout(r, 100));
       const ready = run.lines.filter((l) => l.msg === "gateway ready");
       expect(ready).toHaveLength(2);
       expect(new Set(ready.map((l) => l.url))).toEqual(new Set([run.url]));

@@ -76,7 +76,10 @@ describe("production defaults", () => {
   it("turns introspection and the landing page off", async () => {
     const res = await stack.gql(`{ __schema { queryType { name } } }`);
     expect(res.status).toBe(400);
-    expect(res.body.errors![0]!.extensions).toMatchObject({ code: "GRAPHQL_VALIDATION_FAILED", validationErrorCode: "INTROSPECTION_DISABLED" });
+    expect(res.body.errors![0]!.extensions).toMatchObject({
+      code: "GRAPHQL_VALIDATION_FAILED",
+      validationErrorCode: "INTROSPECTION_DISABLED",
+    });
     const page = await fetch(`${stack.gateway.url}/graphql`, { headers: { accept: "text/html" } });
     expect(await page.text()).not.toContain("sandbox");
   });

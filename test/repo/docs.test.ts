@@ -100,7 +100,11 @@ describe("links in the README and docs/", () => {
     expect(brokenLink(readme, "docs/security.md#no-such-heading")).toBe("no heading with anchor #no-such-heading");
     expect(brokenLink(readme, "docs/security.md#the-fallback-token")).toBeUndefined();
     expect(linkTargets("see [a](b.md) and `[c](d.md)`\n```\n[e](f.md)\n```\n")).toEqual(["b.md"]);
-    expect([...headingAnchors("# Apollo Federation 2 (`FEDERATION=true`)\n## A\n## A\n")]).toEqual(["apollo-federation-2-federationtrue", "a", "a-1"]);
+    expect([...headingAnchors("# Apollo Federation 2 (`FEDERATION=true`)\n## A\n## A\n")]).toEqual([
+      "apollo-federation-2-federationtrue",
+      "a",
+      "a-1",
+    ]);
   });
 });
 

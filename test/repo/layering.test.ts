@@ -14,7 +14,11 @@ import { describe, expect, it } from "vitest";
 const RULES: readonly { from: string; to: readonly string[]; why: string }[] = [
   { from: "boundary/", to: ["!boundary/"], why: "the upstream client knows nothing else of the gateway" },
   { from: "bexpr/", to: ["!bexpr/"], why: "the filter language is shared with the emulator and stands alone" },
-  { from: "loaders/", to: ["graphql/", "live/", "server.ts", "transport/", "execution/"], why: "loaders sit below GraphQL and the transports" },
+  {
+    from: "loaders/",
+    to: ["graphql/", "live/", "server.ts", "transport/", "execution/"],
+    why: "loaders sit below GraphQL and the transports",
+  },
   { from: "live/", to: ["graphql/"], why: "the live layer throws its own errors; the error funnel maps them" },
   { from: "graphql/", to: ["server.ts", "transport/", "execution/"], why: "GraphQL types and resolvers sit below the transports" },
   { from: "execution/", to: ["server.ts", "transport/"], why: "the execution core knows no transport; transports call it" },
@@ -23,7 +27,8 @@ const RULES: readonly { from: string; to: readonly string[]; why: string }[] = [
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "../..", "src");
 
 /** `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`, type-only ones included. */
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
 function importsOf(source: string): string[] {
   const found: string[] = [];
@@ -58,7 +63,10 @@ describe("layering", () => {
     const files = sourceFiles();
     // The walk must see the layers it judges, or it would pass on an empty tree.
     for (const layer of ["boundary/", "bexpr/", "loaders/", "live/", "graphql/"]) {
-      expect(files.some((f) => f.startsWith(layer)), layer).toBe(true);
+      expect(
+        files.some((f) => f.startsWith(layer)),
+        layer,
+      ).toBe(true);
     }
     const broken = files.flatMap((file) => importsOf(readFileSync(join(SRC, file), "utf8")).flatMap((s) => violations(file, s)));
     expect(broken).toEqual([]);
@@ -73,7 +81,14 @@ describe("layering", () => {
       'const e = await import("../server.js");',
       'import { f } from "graphql";',
     ].join("\n");
-    expect(importsOf(source)).toEqual(["../graphql/errors.js", "../boundary/client.js", "./events.js", "../graphql/side-effect.js", "../server.js", "graphql"]);
+    expect(importsOf(source)).toEqual([
+      "../graphql/errors.js",
+      "../boundary/client.js",
+      "./events.js",
+      "../graphql/side-effect.js",
+      "../server.js",
+      "graphql",
+    ]);
     const flagged = importsOf(source).flatMap((s) => violations("live/registry.ts", s));
     expect(flagged).toHaveLength(2);
     expect(flagged[0]).toContain("live/registry.ts imports graphql/errors.ts");

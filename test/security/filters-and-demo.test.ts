@@ -68,13 +68,21 @@ describe("matches", () => {
     // split it between `(.*)*` before giving up on `!$`, and never finishes.
     const filter = `"/item/certificate" matches "^(.*)*!$"`;
     const started = performance.now();
-    const res = await stack.gql(`query($f: String) { sessions(filter: $f, first: 200, includeTerminated: true) { items { id } } }`, { f: filter }, { token: admin });
+    const res = await stack.gql(
+      `query($f: String) { sessions(filter: $f, first: 200, includeTerminated: true) { items { id } } }`,
+      { f: filter },
+      { token: admin },
+    );
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(res.body.errors).toBeUndefined();
     // No seeded certificate is newline-free text ending in "!".
     expect(res.body.data!.sessions.items).toEqual([]);
     // Nor is that pattern special: one that does match every certificate matches all 60 sessions.
-    const all = await stack.gql(`query($f: String) { sessions(filter: $f, first: 200, includeTerminated: true) { items { id } } }`, { f: `"/item/certificate" matches "^(?s)(.*)*$"` }, { token: admin });
+    const all = await stack.gql(
+      `query($f: String) { sessions(filter: $f, first: 200, includeTerminated: true) { items { id } } }`,
+      { f: `"/item/certificate" matches "^(?s)(.*)*$"` },
+      { token: admin },
+    );
     expect(all.body.errors).toBeUndefined();
     expect(all.body.data!.sessions.items).toHaveLength(60);
     await expectResponsive(stack.gateway.url, stack.emulator);
@@ -104,7 +112,10 @@ describe("demo mode in production", () => {
     // A misspelt BOUNDARY_ADDR is the case this guards against.
     expect(() => loadConfig({ NODE_ENV: "production", BOUNDARY_ADRR: "https://boundary.example.com" })).toThrow(MESSAGE);
     expect(loadConfig({ NODE_ENV: "production", DEMO: "true" })).toMatchObject({ demo: true, boundaryAddr: undefined });
-    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://boundary.example.com" })).toMatchObject({ demo: false, boundaryAddr: "https://boundary.example.com" });
+    expect(loadConfig({ NODE_ENV: "production", BOUNDARY_ADDR: "https://boundary.example.com" })).toMatchObject({
+      demo: false,
+      boundaryAddr: "https://boundary.example.com",
+    });
     // Outside production, BOUNDARY_ADDR unset is still demo mode.
     expect(loadConfig({})).toMatchObject({ demo: false, boundaryAddr: undefined });
   });

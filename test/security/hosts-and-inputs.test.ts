@@ -33,7 +33,12 @@ describe("operation names", () => {
   beforeAll(async () => {
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+        lines.push(
+          ...chunk
+            .toString("utf8")
+            .split("\n")
+            .filter((l) => l !== ""),
+        );
         done();
       },
     });
@@ -60,7 +65,9 @@ describe("operation names", () => {
     for (const line of requestLines) expect(line.length).toBeLessThan(1_000);
     // A sane name keeps its own label.
     await stack.gql("query ReadOne { __typename }");
-    expect(await (await fetch(`${stack.gateway.url}/metrics`)).text()).toContain('graphql_requests_total{operation="ReadOne",outcome="success"} 1');
+    expect(await (await fetch(`${stack.gateway.url}/metrics`)).text()).toContain(
+      'graphql_requests_total{operation="ReadOne",outcome="success"} 1',
+    );
     await expectResponsive(stack.gateway.url, stack.emulator);
   });
 });
@@ -99,9 +106,13 @@ describe("the gateway's own token (BOUNDARY_TOKEN, demo admin)", () => {
     const { port } = new URL(stack.gateway.url);
     return rawRequest(
       stack.gateway.url,
-      ["POST /graphql HTTP/1.1", ...extra, "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close"].map((l) =>
-        l.replace("$PORT", port),
-      ),
+      [
+        "POST /graphql HTTP/1.1",
+        ...extra,
+        "Content-Type: application/json",
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        "Connection: close",
+      ].map((l) => l.replace("$PORT", port)),
       body,
     );
   };
@@ -139,7 +150,9 @@ describe("the gateway's own token (BOUNDARY_TOKEN, demo admin)", () => {
   it("a WebSocket upgrade with an unknown Host is refused before the handshake", async () => {
     const { port } = new URL(stack.gateway.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, "graphql-transport-ws", { headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` } });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, "graphql-transport-ws", {
+        headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` },
+      });
       ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
       ws.on("open", () => reject(new Error("upgrade accepted")));
       ws.on("error", () => undefined);
@@ -157,10 +170,20 @@ describe("ALLOWED_HOSTS", () => {
   it("lists the names served; others get 400 before anything runs", async () => {
     const stack = await startStack({ env: { ALLOWED_HOSTS: "gateway.example" } });
     try {
-      const ok = await rawRequest(stack.gateway.url, ["GET /graphql?query=%7B__typename%7D HTTP/1.1", "Host: gateway.example:4000", "Apollo-Require-Preflight: 1", "Connection: close"]);
+      const ok = await rawRequest(stack.gateway.url, [
+        "GET /graphql?query=%7B__typename%7D HTTP/1.1",
+        "Host: gateway.example:4000",
+        "Apollo-Require-Preflight: 1",
+        "Connection: close",
+      ]);
       expect(ok).toMatch(/^HTTP\/1\.1 200 /);
       expect(ok).toContain('{"data":{"__typename":"Query"}}');
-      const refused = await rawRequest(stack.gateway.url, ["GET /graphql?query=%7B__typename%7D HTTP/1.1", "Host: 127.0.0.1", "Apollo-Require-Preflight: 1", "Connection: close"]);
+      const refused = await rawRequest(stack.gateway.url, [
+        "GET /graphql?query=%7B__typename%7D HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Apollo-Require-Preflight: 1",
+        "Connection: close",
+      ]);
       expect(refused).toMatch(/^HTTP\/1\.1 400 /);
     } finally {
       await stack.close();
@@ -197,7 +220,11 @@ describe("oversized arguments", () => {
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "filter" });
     expect(stack.emulator.calls.length).toBe(before);
     // One under the cap still reaches the controller.
-    const fits = await stack.gql("query($f: String) { sessions(filter: $f) { items { id } } }", { f: `"/item/id" == "${"x".repeat(8_000)}"` }, { token: admin });
+    const fits = await stack.gql(
+      "query($f: String) { sessions(filter: $f) { items { id } } }",
+      { f: `"/item/id" == "${"x".repeat(8_000)}"` },
+      { token: admin },
+    );
     expect(fits.body.errors).toBeUndefined();
     expect(fits.body.data!.sessions.items).toEqual([]);
   });
@@ -217,7 +244,13 @@ describe("a controller that refuses a request as too large", () => {
 
   it("answers BAD_USER_INPUT, not UPSTREAM_ERROR, for a 431", async () => {
     const { port } = controller.address() as AddressInfo;
-    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", NODE_ENV: "test", BOUNDARY_ADDR: `http://127.0.0.1:${port}` });
+    const config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      NODE_ENV: "test",
+      BOUNDARY_ADDR: `http://127.0.0.1:${port}`,
+    });
     const gateway = await startGateway(config);
     try {
       const res = await fetch(`${gateway.url}/graphql`, {
@@ -242,7 +275,9 @@ describe("slow and numerous connections", () => {
       const started = performance.now();
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(Number(port), hostname, () =>
-          socket.write("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"query\":"),
+          socket.write(
+            'POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"query":',
+          ),
         );
         let text = "";
         socket.on("data", (c) => (text += c.toString("latin1")));

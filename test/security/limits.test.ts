@@ -25,7 +25,8 @@ function fanOut(on: string, prefix = ""): string {
   const n = 22;
   let text = "";
   for (let i = 0; i < n; i++) {
-    text += i === n - 1 ? `fragment F${i} on ${on} { id }\n` : `fragment F${i} on ${on} { parent { ...F${i + 1} } p: parent { ...F${i + 1} } }\n`;
+    text +=
+      i === n - 1 ? `fragment F${i} on ${on} { id }\n` : `fragment F${i} on ${on} { parent { ...F${i + 1} } p: parent { ...F${i + 1} } }\n`;
   }
   return prefix + text;
 }
@@ -81,7 +82,10 @@ describe("fragment fan-out", () => {
   it("is refused as QUERY_TOO_COMPLEX over GET", async () => {
     const url = `${stack.gateway.url}/graphql?query=${encodeURIComponent(query)}`;
     const res = await whileProbing(() =>
-      fetch(url, { headers: { authorization: `Bearer ${admin}`, "apollo-require-preflight": "true" } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any })),
+      fetch(url, { headers: { authorization: `Bearer ${admin}`, "apollo-require-preflight": "true" } }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      })),
     );
     expect(res.status).toBe(400);
     expect(res.body.errors[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", limit: "depth", actual: 23 });
@@ -101,10 +105,16 @@ describe("fragment fan-out", () => {
   it("that stays shallow and alias-free is refused before the cost walk expands it", async () => {
     // 2^21 `__typename`s once expanded: no depth, alias or root field to refuse it by, only the expansion.
     let text = `{ ...Q0 }\n`;
-    for (let i = 0; i < 22; i++) text += i === 21 ? `fragment Q${i} on Query { __typename }\n` : `fragment Q${i} on Query { ...Q${i + 1} ...Q${i + 1} }\n`;
+    for (let i = 0; i < 22; i++)
+      text += i === 21 ? `fragment Q${i} on Query { __typename }\n` : `fragment Q${i} on Query { ...Q${i + 1} ...Q${i + 1} }\n`;
     const res = await whileProbing(() => stack.gql(text, {}, { token: admin }));
     expect(res.status).toBe(400);
-    expect(res.body.errors![0]!.extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", limit: "expanded field count", max: 20_000, actual: 2 ** 21 });
+    expect(res.body.errors![0]!.extensions).toMatchObject({
+      code: "QUERY_TOO_COMPLEX",
+      limit: "expanded field count",
+      max: 20_000,
+      actual: 2 ** 21,
+    });
     await expectResponsive(stack.gateway.url, stack.emulator);
   }, 10_000);
 });

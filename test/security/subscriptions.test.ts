@@ -130,7 +130,11 @@ describe("subscription caps", () => {
     const ids = Array.from({ length: 5 }, () => stack!.emulator.store.createSession({ projectId: project, status: "active" }));
     const a = connect(stack, admin);
     const b = connect(stack, admin);
-    const held = [new Recorder(a, UPDATED, { id: ids[0] }), new Recorder(a, UPDATED, { id: ids[1] }), new Recorder(b, UPDATED, { id: ids[2] })];
+    const held = [
+      new Recorder(a, UPDATED, { id: ids[0] }),
+      new Recorder(a, UPDATED, { id: ids[1] }),
+      new Recorder(b, UPDATED, { id: ids[2] }),
+    ];
     await until(() => held.every((s) => s.events.length >= 1), "the first three pollers");
     expect(held.every((s) => s.events[0]!.errors === undefined)).toBe(true);
 

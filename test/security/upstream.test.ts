@@ -14,7 +14,13 @@ import { startEmulator } from "../../src/emulator/index.js";
 import { startStack, type Stack } from "../helpers/harness.js";
 import { expectResponsive } from "../helpers/responsive.js";
 
-const SMALL = { UPSTREAM_CONNECTIONS: "2", REQUEST_TIMEOUT_MS: "1500", UPSTREAM_TIMEOUT_MS: "1500", SUBSCRIPTION_MIN_INTERVAL_MS: "20", READY_CACHE_MS: "0" };
+const SMALL = {
+  UPSTREAM_CONNECTIONS: "2",
+  REQUEST_TIMEOUT_MS: "1500",
+  UPSTREAM_TIMEOUT_MS: "1500",
+  SUBSCRIPTION_MIN_INTERVAL_MS: "20",
+  READY_CACHE_MS: "0",
+};
 
 /** Values undici refuses as a header value (CR/LF, NUL, other controls, characters above U+00FF). */
 const BAD_TOKENS = ["Bearer x\r\n", "Bearer x\ny", "Bearer \u0000", "Bearer x\u0001", "Bearer \u2028x", "Bearer x\u007f"];
@@ -40,7 +46,10 @@ function attack(url: string, authorization: string, sessionId: string, count: nu
     });
     for (let i = 0; i < count; i++) {
       client.subscribe(
-        { query: "subscription($id: ID!, $ms: Int) { sessionUpdated(id: $id, intervalMs: $ms) { id } }", variables: { id: sessionId, ms: 20 + i } },
+        {
+          query: "subscription($id: ID!, $ms: Int) { sessionUpdated(id: $id, intervalMs: $ms) { id } }",
+          variables: { id: sessionId, ms: 20 + i },
+        },
         { next: () => {}, error: () => {}, complete: () => {} },
       );
     }
@@ -212,7 +221,14 @@ describe("upstream exhaustion", () => {
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const port = (silent.address() as net.AddressInfo).port;
     stack = await startStack({
-      env: { UPSTREAM_CONNECTIONS: "1", REQUEST_TIMEOUT_MS: "800", UPSTREAM_TIMEOUT_MS: "800", UPSTREAM_RETRIES: "0", READY_CACHE_MS: "0", BOUNDARY_ADDR: `http://127.0.0.1:${port}` },
+      env: {
+        UPSTREAM_CONNECTIONS: "1",
+        REQUEST_TIMEOUT_MS: "800",
+        UPSTREAM_TIMEOUT_MS: "800",
+        UPSTREAM_RETRIES: "0",
+        READY_CACHE_MS: "0",
+        BOUNDARY_ADDR: `http://127.0.0.1:${port}`,
+      },
     });
     try {
       const started = performance.now();

@@ -7,7 +7,8 @@ export class CancelSessionArgs {
 
   @Field(() => Int, {
     nullable: true,
-    description: "The version you last saw; a stale one fails with CONFLICT (and `extensions.currentVersion`). Omitted: the current version is read first.",
+    description:
+      "The version you last saw; a stale one fails with CONFLICT (and `extensions.currentVersion`). Omitted: the current version is read first.",
   })
   version?: number | null;
 }

@@ -12,4 +12,3 @@ export const SESSION_NEIGHBOURS = {
   hostSet: { kind: "hostSet", idField: "hostSetId" },
   authToken: { kind: "authToken", idField: "authTokenId" },
 } as const satisfies Record<string, { kind: ResourceKind; idField: string }>;
-

@@ -24,7 +24,9 @@ export async function loadNode(id: string, ctx: GatewayContext, field: string): 
 }
 
 /** "a, b … or z", from the registry's nouns. */
-const KNOWN_KINDS = ((nouns: string[]) => `${nouns.slice(0, -1).join(", ")} or ${nouns[nouns.length - 1]}`)(RESOURCE_KINDS.map((k) => RESOURCES[k].noun));
+const KNOWN_KINDS = ((nouns: string[]) => `${nouns.slice(0, -1).join(", ")} or ${nouns[nouns.length - 1]}`)(
+  RESOURCE_KINDS.map((k) => RESOURCES[k].noun),
+);
 
 @Resolver()
 export class NodeResolver {
@@ -33,7 +35,11 @@ export class NodeResolver {
     description:
       "Any session, scope, target, user, host, host set or auth token by its Boundary id (the prefix picks the type). Null with NOT_FOUND or FORBIDDEN when it cannot be read; an unknown prefix is BAD_USER_INPUT.",
   })
-  node(@Arg("id", () => ID, { description: "A Boundary id, e.g. `s_…`, `p_…`, `ttcp_…`, `u_…`, `hst_…`, `hsst_…`, `at_…` or `global`." }) id: string, @Ctx() ctx: GatewayContext): Promise<Node> {
+  node(
+    @Arg("id", () => ID, { description: "A Boundary id, e.g. `s_…`, `p_…`, `ttcp_…`, `u_…`, `hst_…`, `hsst_…`, `at_…` or `global`." })
+    id: string,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Node> {
     return loadNode(id, ctx, "id");
   }
 
@@ -41,7 +47,10 @@ export class NodeResolver {
     nullable: "items",
     description: `Several resources by id, in the order asked, read concurrently (each distinct id once). One that cannot be read, or whose prefix is unknown, is null with its error at its index; the rest stand. At most ${MAX_NODE_IDS} ids.`,
   })
-  nodes(@Arg("ids", () => [ID], { description: "Boundary ids of any supported type, mixed freely." }) ids: string[], @Ctx() ctx: GatewayContext): Promise<Node>[] {
+  nodes(
+    @Arg("ids", () => [ID], { description: "Boundary ids of any supported type, mixed freely." }) ids: string[],
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Node>[] {
     if (ids.length > MAX_NODE_IDS) {
       throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `nodes takes at most ${MAX_NODE_IDS} ids, got ${ids.length}.`, { field: "ids" });
     }

@@ -1,10 +1,4 @@
-import {
-  Ctx,
-  FieldResolver,
-  Resolver,
-  Root,
-  type ClassType,
-} from "type-graphql";
+import { Ctx, FieldResolver, Resolver, Root, type ClassType } from "type-graphql";
 import { BoundaryProtocolError } from "../../boundary/errors.js";
 import { RESOURCES, type ResourceKind } from "../../boundary/resources.js";
 import type { GatewayContext } from "../context.js";
@@ -15,11 +9,7 @@ import { Scope } from "../types/scope.type.js";
  * description and parent with no call; ScopeResolver loads the rest (one read per distinct scope per
  * request) only when selected. Without embedded info, the scope is loaded by id.
  */
-export async function owningScope(
-  owner: ScopeOwner,
-  endpoint: string,
-  ctx: GatewayContext,
-): Promise<Scope> {
+export async function owningScope(owner: ScopeOwner, endpoint: string, ctx: GatewayContext): Promise<Scope> {
   if (owner.scopeInfo) return owner.scopeInfo;
   if (owner.scopeId) return ctx.loaders.scope.load(owner.scopeId);
   throw new BoundaryProtocolError(endpoint, "the resource names no scope");
@@ -38,11 +28,7 @@ interface ScopeOwner {
  * declared on it (not inherited from a shared base) and stays a `@FieldResolver` taking only
  * `@Root()` and `@Ctx()`.
  */
-export function owningScopeResolver<T extends ScopeOwner>(
-  type: ClassType<T>,
-  kind: ResourceKind,
-  description: string,
-) {
+export function owningScopeResolver<T extends ScopeOwner>(type: ClassType<T>, kind: ResourceKind, description: string) {
   // Named in the error when the controller's answer has no scope at all.
   const endpoint = RESOURCES[kind].endpoint;
 

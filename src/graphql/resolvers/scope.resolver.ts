@@ -18,7 +18,10 @@ export class ScopeResolver {
     return ctx.loaders.scope.load(id);
   }
 
-  @FieldResolver(() => Scope, { nullable: true, description: "The parent scope (an org's is global, a project's is its org); null for global." })
+  @FieldResolver(() => Scope, {
+    nullable: true,
+    description: "The parent scope (an org's is global, a project's is its org); null for global.",
+  })
   async parent(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<Scope | null> {
     if (scope.parentScopeId === undefined) return null;
     return ctx.loaders.scope.load(scope.parentScopeId);
@@ -60,13 +63,16 @@ export class ScopeResolver {
   @FieldResolver(() => JSONObjectScalar, {
     nullable: true,
     description:
-      "What the caller may do on each collection of this scope, as the controller sends it: collection name to actions, e.g. `{\"sessions\": [\"list\"], \"targets\": [\"create\", \"list\"]}`.",
+      'What the caller may do on each collection of this scope, as the controller sends it: collection name to actions, e.g. `{"sessions": ["list"], "targets": ["create", "list"]}`.',
   })
   async authorizedCollectionActions(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<Record<string, string[]> | undefined> {
     return (await complete(scope, ctx)).authorizedCollectionActions;
   }
 
-  @FieldResolver(() => ID, { nullable: true, description: "The storage policy attached to the scope (session recording, Enterprise); null when none." })
+  @FieldResolver(() => ID, {
+    nullable: true,
+    description: "The storage policy attached to the scope (session recording, Enterprise); null when none.",
+  })
   async storagePolicyId(@Root() scope: Scope, @Ctx() ctx: GatewayContext): Promise<string | undefined> {
     return (await complete(scope, ctx)).storagePolicyId;
   }

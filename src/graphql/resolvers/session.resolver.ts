@@ -18,8 +18,14 @@ import { sessionPage } from "./session-listing.js";
 
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => Session, { nullable: true, description: "One session, with its connections. Errors with NOT_FOUND when it does not exist (or was deleted)." })
-  async session(@Arg("id", () => ID, { description: "The session's id (`s_…`)." }) id: string, @Ctx() ctx: GatewayContext): Promise<Session> {
+  @Query(() => Session, {
+    nullable: true,
+    description: "One session, with its connections. Errors with NOT_FOUND when it does not exist (or was deleted).",
+  })
+  async session(
+    @Arg("id", () => ID, { description: "The session's id (`s_…`)." }) id: string,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Session> {
     return toSession(await ctx.loaders.session.load(id), true);
   }
 
@@ -38,7 +44,10 @@ export class SessionResolver {
     // The gateway's own token reads for callers without one; it never acts for them: a page that
     // reached the gateway (a rebinding, a forgotten demo) must not cancel sessions with it.
     if (ctx.usesFallback) {
-      throw gatewayError(GatewayErrorCode.UNAUTHENTICATED, "Mutations need your own token: send `Authorization: Bearer <token>` (the gateway's BOUNDARY_TOKEN is only used for reads).");
+      throw gatewayError(
+        GatewayErrorCode.UNAUTHENTICATED,
+        "Mutations need your own token: send `Authorization: Bearer <token>` (the gateway's BOUNDARY_TOKEN is only used for reads).",
+      );
     }
     const result = await cancelSession(ctx.client, id, version ?? undefined, ctx.auth);
     // The cancel response omits connections, so it cannot stand in for a read: drop any cached read so
@@ -55,7 +64,8 @@ export class SessionResolver {
   }
 
   @FieldResolver(() => [Connection], {
-    description: "The session's connections, newest first. Listed sessions carry none, so selecting this on a list reads each session once.",
+    description:
+      "The session's connections, newest first. Listed sessions carry none, so selecting this on a list reads each session once.",
   })
   connections(@Root() session: Session, @Ctx() ctx: GatewayContext): Connection[] | Promise<Connection[]> {
     if (session.connectionList) return session.connectionList;
@@ -77,7 +87,8 @@ export class SessionResolver {
 
   @FieldResolver(() => User, {
     nullable: true,
-    description: "The user who owns the session. Null when the user is gone, or, with its error (often FORBIDDEN), when the caller may not read users.",
+    description:
+      "The user who owns the session. Null when the user is gone, or, with its error (often FORBIDDEN), when the caller may not read users.",
   })
   user(@Root() session: Session, @Ctx() ctx: GatewayContext): User | null | Promise<User> {
     return session.userId ? ctx.loaders.user.load(session.userId) : null;
@@ -85,7 +96,8 @@ export class SessionResolver {
 
   @FieldResolver(() => Host, {
     nullable: true,
-    description: "The host the session connects to. Null for direct-address targets, or, with its error (often FORBIDDEN), when it cannot be read.",
+    description:
+      "The host the session connects to. Null for direct-address targets, or, with its error (often FORBIDDEN), when it cannot be read.",
   })
   host(@Root() session: Session, @Ctx() ctx: GatewayContext): Host | null | Promise<Host> {
     return session.hostId ? ctx.loaders.host.load(session.hostId) : null;
@@ -101,7 +113,8 @@ export class SessionResolver {
 
   @FieldResolver(() => AuthToken, {
     nullable: true,
-    description: "The auth token the session was authorized with (its metadata, never the secret). Null once the token is deleted, or, with its error, when it cannot be read.",
+    description:
+      "The auth token the session was authorized with (its metadata, never the secret). Null once the token is deleted, or, with its error, when it cannot be read.",
   })
   authToken(@Root() session: Session, @Ctx() ctx: GatewayContext): AuthToken | null | Promise<AuthToken> {
     return session.authTokenId ? ctx.loaders.authToken.load(session.authTokenId) : null;

@@ -77,7 +77,10 @@ function payloadOf<E extends { kind: string }>(event: E | { kind: "error"; error
 }
 
 function overHttp(): GraphQLError {
-  return new GraphQLError("Subscriptions are served over WebSocket at /graphql (the graphql-ws protocol, `graphql-transport-ws`), not over HTTP.", {
-    extensions: { code: "BAD_REQUEST", http: { status: 400 } },
-  });
+  return new GraphQLError(
+    "Subscriptions are served over WebSocket at /graphql (the graphql-ws protocol, `graphql-transport-ws`), not over HTTP.",
+    {
+      extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+    },
+  );
 }

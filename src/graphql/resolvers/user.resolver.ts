@@ -18,7 +18,9 @@ export class UserResolver {
   // Written out rather than made by owningScopeResolver: a base class would have to declare
   // `sessions` before `scope`, which reorders schema.graphql, and direct-resolvers.ts only rewires a
   // field declared on the listed class itself.
-  @FieldResolver(() => Scope, { description: "The scope the user lives in (from the embedded scope info; full scope fields are read once per scope per request)." })
+  @FieldResolver(() => Scope, {
+    description: "The scope the user lives in (from the embedded scope info; full scope fields are read once per scope per request).",
+  })
   scope(@Root() user: User, @Ctx() ctx: GatewayContext): Promise<Scope> {
     return owningScope(user, USER_ENDPOINT, ctx);
   }

@@ -3,7 +3,11 @@ import { DateTimeScalar } from "../scalars.js";
 import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary auth token's metadata (never the token itself): who it belongs to and when it expires." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary auth token's metadata (never the token itself): who it belongs to and when it expires.",
+})
 export class AuthToken implements Node {
   @Field(() => ID, { description: "The auth token's id (`at_…`), the first part of the token." })
   id!: string;

@@ -15,15 +15,22 @@ export class Connection {
   @Field(() => Int, { nullable: true, description: "Port of the endpoint the worker connected to." })
   endpointTcpPort?: number;
 
-  @Field(() => GraphQLSafeInt, { nullable: true, description: "Bytes sent from the client to the endpoint (Boundary sends it as a 64-bit string)." })
+  @Field(() => GraphQLSafeInt, {
+    nullable: true,
+    description: "Bytes sent from the client to the endpoint (Boundary sends it as a 64-bit string).",
+  })
   bytesUp?: number;
 
-  @Field(() => GraphQLSafeInt, { nullable: true, description: "Bytes sent from the endpoint to the client (Boundary sends it as a 64-bit string)." })
+  @Field(() => GraphQLSafeInt, {
+    nullable: true,
+    description: "Bytes sent from the endpoint to the client (Boundary sends it as a 64-bit string).",
+  })
   bytesDown?: number;
 
   @Field(() => String, {
     nullable: true,
-    description: "Why the connection closed (`unknown`, `timed out`, `closed by end-user`, `canceled`, `network error`, `system error`); null while open.",
+    description:
+      "Why the connection closed (`unknown`, `timed out`, `closed by end-user`, `canceled`, `network error`, `system error`); null while open.",
   })
   closedReason?: string;
 }

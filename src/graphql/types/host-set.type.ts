@@ -4,7 +4,11 @@ import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary host set: a group of hosts of one catalog that a target picks from." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary host set: a group of hosts of one catalog that a target picks from.",
+})
 export class HostSet implements Node {
   @Field(() => ID, { description: "The host set's id (`hsst_…` static, `hsplg_…` plugin)." })
   id!: string;
@@ -42,7 +46,11 @@ export class HostSet implements Node {
   @Field(() => Int, { nullable: true, description: "Seconds between syncs of a plugin host set (0: the default, -1: never)." })
   syncIntervalSeconds?: number;
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: "The host set type's settings as the controller sends them: provider-specific filters for a plugin host set, none for a static one (snake_case keys)." })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      "The host set type's settings as the controller sends them: provider-specific filters for a plugin host set, none for a static one (snake_case keys).",
+  })
   attributes?: Record<string, unknown>;
 
   @Field(() => [String], { description: "The actions the caller may take on this host set, in no particular order." })

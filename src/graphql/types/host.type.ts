@@ -4,7 +4,11 @@ import { Node } from "./node.type.js";
 import { PluginInfo } from "./plugin-info.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary host: one machine of a host catalog that sessions connect to." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary host: one machine of a host catalog that sessions connect to.",
+})
 export class Host implements Node {
   @Field(() => ID, { description: "The host's id (`hst_…` static, `hplg_…` plugin)." })
   id!: string;
@@ -39,7 +43,11 @@ export class Host implements Node {
   @Field(() => String, { nullable: true, description: "The address of a static host (its `attributes.address`)." })
   address?: string;
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: "The host type's settings as the controller sends them: `{\"address\": …}` for a static host, provider-specific for a plugin host (snake_case keys)." })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      'The host type\'s settings as the controller sends them: `{"address": …}` for a static host, provider-specific for a plugin host (snake_case keys).',
+  })
   attributes?: Record<string, unknown>;
 
   @Field(() => [String], { description: "IP addresses a plugin found for the host." })

@@ -2,7 +2,9 @@ import { Field, ID, InterfaceType } from "type-graphql";
 import { RESOURCES, RESOURCE_KINDS, resourceKindOf, type ResourceKind } from "../../boundary/resources.js";
 
 /** The GraphQL type of each resource kind, from the registry. */
-export const NODE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, RESOURCES[k].typeName])) as Record<ResourceKind, string>;
+export const NODE_TYPE_NAMES: Readonly<Record<ResourceKind, string>> = Object.fromEntries(
+  RESOURCE_KINDS.map((k) => [k, RESOURCES[k].typeName]),
+) as Record<ResourceKind, string>;
 
 /** The concrete type of a resource value, from its id's prefix (undefined when it names none). */
 export function nodeTypeName(value: { id?: unknown }): string | undefined {

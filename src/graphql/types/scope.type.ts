@@ -7,7 +7,11 @@ import { Node } from "./node.type.js";
  * parent) or from a full read of the scope; `complete` tells which. The full-read fields are resolved
  * by ScopeResolver, which loads the scope only when one of them is selected on an incomplete scope.
  */
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary scope: the global scope, an org, or a project. Sessions live in projects.",
+})
 export class Scope implements Node {
   @Field(() => ID, { description: "The scope's id: `global`, `o_…` (org) or `p_…` (project)." })
   id!: string;
@@ -26,7 +30,8 @@ export class Scope implements Node {
 
   @Field(() => ID, {
     nullable: true,
-    description: "The id of the scope this scope is in, under the controller's name for it (`scope_id`): the same as `parentScopeId`; null for the global scope.",
+    description:
+      "The id of the scope this scope is in, under the controller's name for it (`scope_id`): the same as `parentScopeId`; null for the global scope.",
   })
   scopeId?: string;
 

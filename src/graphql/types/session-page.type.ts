@@ -2,14 +2,20 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { ListResponseType } from "./enums.js";
 import { Session } from "./session.type.js";
 
-@ObjectType({ simpleResolvers: true, description: "A page of sessions, with what is needed to get the next page or, later, only what changed." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "A page of sessions, with what is needed to get the next page or, later, only what changed.",
+})
 export class SessionPage {
-  @Field(() => [Session], { description: "The sessions of this page: newest first for a listing, most recently updated first for a refresh." })
+  @Field(() => [Session], {
+    description: "The sessions of this page: newest first for a listing, most recently updated first for a refresh.",
+  })
   items!: Session[];
 
   @Field(() => String, {
     nullable: true,
-    description: "Pass as `after` to continue: the next page while `hasNextPage`, otherwise a refresh of what changed since. Null when a first listing found nothing.",
+    description:
+      "Pass as `after` to continue: the next page while `hasNextPage`, otherwise a refresh of what changed since. Null when a first listing found nothing.",
   })
   listToken?: string;
 
@@ -19,7 +25,9 @@ export class SessionPage {
   @Field(() => Boolean, { description: "Whether more items follow (`responseType` is DELTA)." })
   hasNextPage!: boolean;
 
-  @Field(() => [ID], { description: "On a refresh: ids of sessions deleted since the token was issued (may include ids never seen). Empty otherwise." })
+  @Field(() => [ID], {
+    description: "On a refresh: ids of sessions deleted since the token was issued (may include ids never seen). Empty otherwise.",
+  })
   removedIds!: string[];
 
   @Field(() => Int, {

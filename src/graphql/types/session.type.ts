@@ -6,7 +6,11 @@ import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 import { State } from "./state.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary session: one user's authorized access to one target, with its state history and connections." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary session: one user's authorized access to one target, with its state history and connections.",
+})
 export class Session implements Node {
   @Field(() => ID, { description: "The session's id (`s_…`)." })
   id!: string;
@@ -29,7 +33,10 @@ export class Session implements Node {
   @Field(() => String, { nullable: true, description: "The target's type, e.g. `tcp`; null when the target is gone." })
   type?: string;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: "When the session expires: its creation plus the target's maximum session length." })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: "When the session expires: its creation plus the target's maximum session length.",
+  })
   expirationTime?: string;
 
   @Field(() => ID, { nullable: true, description: "The auth token the session was authorized with; null once that token is deleted." })
@@ -62,7 +69,10 @@ export class Session implements Node {
   })
   terminationReason?: string;
 
-  @Field(() => [String], { description: "The actions the caller may take on this session (`read`, `read:self`, `cancel`, `cancel:self`, `no-op`), in no particular order." })
+  @Field(() => [String], {
+    description:
+      "The actions the caller may take on this session (`read`, `read:self`, `cancel`, `cancel:self`, `no-op`), in no particular order.",
+  })
   authorizedActions!: string[];
 
   /** The embedded scope info; resolved into `scope` by SessionResolver. */

@@ -1,6 +1,9 @@
 import { Field, ID, ObjectType } from "type-graphql";
 
-@ObjectType({ simpleResolvers: true, description: "An alias of a target: a DNS-like name clients may connect with instead of the target id." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "An alias of a target: a DNS-like name clients may connect with instead of the target id.",
+})
 export class TargetAlias {
   @Field(() => ID, { description: "The alias's id (`alt_…`)." })
   id!: string;

@@ -6,7 +6,11 @@ import { Node } from "./node.type.js";
 import type { Scope } from "./scope.type.js";
 import { TargetAlias } from "./target-alias.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary target: something users connect to (a host set's hosts or a direct address) through a session." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary target: something users connect to (a host set's hosts or a direct address) through a session.",
+})
 export class Target implements Node {
   @Field(() => ID, { description: "The target's id (`ttcp_…`; `tssh_…`/`trdp_…` on Enterprise)." })
   id!: string;
@@ -63,13 +67,21 @@ export class Target implements Node {
   @Field(() => [ID], { description: "Ids of the credential sources whose credentials are injected into the connection." })
   injectedApplicationCredentialSourceIds!: string[];
 
-  @Field(() => [CredentialSource], { description: "The credential sources whose credentials are brokered to the user, with their names and types." })
+  @Field(() => [CredentialSource], {
+    description: "The credential sources whose credentials are brokered to the user, with their names and types.",
+  })
   brokeredCredentialSources!: CredentialSource[];
 
-  @Field(() => [CredentialSource], { description: "The credential sources whose credentials are injected into the connection, with their names and types." })
+  @Field(() => [CredentialSource], {
+    description: "The credential sources whose credentials are injected into the connection, with their names and types.",
+  })
   injectedApplicationCredentialSources!: CredentialSource[];
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: "The target type's settings as the controller sends them, e.g. `{\"default_port\": 22}` for TCP (snake_case keys; `defaultPort` and `defaultClientPort` read the TCP ones)." })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      'The target type\'s settings as the controller sends them, e.g. `{"default_port": 22}` for TCP (snake_case keys; `defaultPort` and `defaultClientPort` read the TCP ones).',
+  })
   attributes?: Record<string, unknown>;
 
   @Field(() => Int, { nullable: true, description: "The port the worker connects to on the endpoint (TCP targets)." })

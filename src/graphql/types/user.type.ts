@@ -4,7 +4,11 @@ import { Node } from "./node.type.js";
 import { UserAccount } from "./user-account.type.js";
 import type { Scope } from "./scope.type.js";
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: "A Boundary user: a principal that owns accounts, auth tokens and sessions." })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: "A Boundary user: a principal that owns accounts, auth tokens and sessions.",
+})
 export class User implements Node {
   @Field(() => ID, { description: "The user's id (`u_…`; `u_anon`, `u_auth` and `u_recovery` are Boundary's built-in users)." })
   id!: string;
