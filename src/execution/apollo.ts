@@ -19,7 +19,7 @@ import { GraphQLError, execute, printSchema } from "graphql";
 import type { CallScope } from "../boundary/call-scope.js";
 import type { GatewayContext } from "../graphql/context.js";
 import type { ExecutionCore } from "./index.js";
-import type { OperationRequest, PreparedOperation } from "./index.js";
+import { operationRequest, type OperationRequest, type PreparedOperation } from "./index.js";
 import { isRequestErrors } from "./prepared.js";
 
 /** Where an HTTP context carries its request's headers (copied by Apollo's per-operation clone). */
@@ -74,19 +74,15 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
           if (isRequestErrors(prepared)) throw fresh(prepared.errors[0]!);
           const refusal = core.verdict(prepared, request.variables);
           if (refusal) throw fresh(refusal);
-          const opRequest: OperationRequest = {
+          // The prepared text is the one Apollo resolved (for a persisted query: the text its hash stands for).
+          const opRequest = operationRequest(prepared, {
             transport: "http",
             method: request.http?.method,
-            operationType: prepared.operation.operation,
-            operationName: prepared.operationName,
-            query: source,
-            document: prepared.document,
-            operation: prepared.operation,
             variables: request.variables,
             extensions: request.extensions,
             headers: (contextValue as HttpContext)[HEADERS] ?? {},
             context: contextValue,
-          };
+          });
           decided.set(contextValue, { op: prepared, request: opRequest });
           const hookRefusal = await core.hooks.before(opRequest);
           if (hookRefusal) throw fresh(hookRefusal);

@@ -10,6 +10,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from "graphql";
 import type { GatewayContext } from "../graphql/context.js";
+import type { PreparedOperation } from "./prepared.js";
 
 /** What carried an operation. */
 export type Transport = "http" | "ws" | "sse";
@@ -31,6 +32,21 @@ export interface OperationRequest {
   /** Headers of the HTTP request (over WebSocket: of the upgrade). Never log them: they carry tokens. */
   readonly headers: IncomingHttpHeaders;
   readonly context: GatewayContext;
+}
+
+/** What a transport knows of a request beyond its prepared operation. */
+export type RequestFacts = Pick<OperationRequest, "transport" | "method" | "variables" | "extensions" | "headers" | "context">;
+
+/** The request the hooks see: a prepared operation and what carried it (one shape for every transport). */
+export function operationRequest(op: PreparedOperation, facts: RequestFacts): OperationRequest {
+  return {
+    ...facts,
+    operationType: op.operation.operation,
+    operationName: op.operationName,
+    query: op.query,
+    document: op.document,
+    operation: op.operation,
+  };
 }
 
 export interface OperationOutcome {

@@ -124,3 +124,4 @@ function compile(schema: GraphQLSchema, op: PreparedOperation) {
 export type { PreparedOperation, Prepared } from "./prepared.js";
 export { isRequestErrors } from "./prepared.js";
 export type { RequestHook, OperationRequest, OperationOutcome, Transport } from "./hooks.js";
+export { operationRequest } from "./hooks.js";

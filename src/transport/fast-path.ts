@@ -19,7 +19,7 @@ import Negotiator from "negotiator";
 import type { GraphQLFormattedError } from "graphql";
 import type { CallScope } from "../boundary/call-scope.js";
 import { formatErrors } from "../execution/errors.js";
-import { isRequestErrors, type ExecutionCore, type OperationRequest, type PreparedOperation } from "../execution/index.js";
+import { isRequestErrors, operationRequest, type ExecutionCore, type PreparedOperation } from "../execution/index.js";
 import type { RequestObserver } from "../observability.js";
 
 /** The media types of a single result, as GraphQL over HTTP names them (and Apollo answers them). */
@@ -85,19 +85,7 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
     async run(plan, headers, callScope, started) {
       const { op, variables } = plan;
       const context = core.context.build(headers, callScope);
-      const request: OperationRequest = {
-        transport: "http",
-        method: "POST",
-        operationType: op.operation.operation,
-        operationName: op.operationName,
-        query: op.query,
-        document: op.document,
-        operation: op.operation,
-        variables,
-        extensions: plan.extensions,
-        headers,
-        context,
-      };
+      const request = operationRequest(op, { transport: "http", method: "POST", variables, extensions: plan.extensions, headers, context });
       let status = 200;
       const responseHeaders: Record<string, string> = {};
       let errors: GraphQLFormattedError[] | undefined;

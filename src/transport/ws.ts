@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { isValidHeaderValue, type BoundaryClient } from "../boundary/client.js";
 import { lendsFallback } from "../execution/context.js";
 import { formatErrors } from "../execution/errors.js";
-import { isRequestErrors, type ExecutionCore, type OperationRequest } from "../execution/index.js";
+import { isRequestErrors, operationRequest, type ExecutionCore, type OperationRequest } from "../execution/index.js";
 import { createSubscriptionExecutor } from "../execution/subscribe.js";
 import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
 import type { LiveContext } from "../graphql/resolvers/subscription.resolver.js";
@@ -179,19 +179,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         if (refusal) return [refusal];
         const context = core.context.build(connection.headers, undefined, connection.lend);
         const contextValue: LiveContext = { ...context, live };
-        const request: OperationRequest = {
+        const request = operationRequest(op, {
           transport: "ws",
           method: undefined,
-          operationType: op.operation.operation,
-          operationName: op.operationName,
-          query: op.query,
-          document: op.document,
-          operation: op.operation,
           variables,
           extensions: payload.extensions ?? undefined,
           headers: connection.headers,
           context: contextValue,
-        };
+        });
         const hookRefusal = await core.hooks.before(request);
         if (hookRefusal) {
           core.hooks.after(request, { errors: format([hookRefusal]), status: undefined });
