@@ -66,6 +66,11 @@ export function ratios(suite: SuiteResult): Ratio[] {
     add("scenario 4 latency added over the direct read, p50 / p99", `${signed(p50)} / ${signed(p99)}`);
   const s5 = cmp(5, "gateway / proxy");
   if (s5 !== undefined) add("scenario 5 throughput, gateway / proxy", times(s5));
+  // --baseline: this build against the earlier one, from the same alternating rounds.
+  for (const id of [1, 2, 5]) {
+    const r = cmp(id, "gateway / baseline");
+    if (r !== undefined) add(`scenario ${id} throughput, gateway / baseline`, times(r));
+  }
   return out;
 }
 

@@ -41,6 +41,9 @@
  *   --cpu-prof DIR   BENCH_CPU_PROF        run the gateway with `node --cpu-prof` writing into DIR
  *   --gateway-node-args "A B"  BENCH_GATEWAY_NODE_ARGS  extra node flags for the gateway only, e.g.
  *                                         "--max-semi-space-size=64" (recorded in the results)
+ *   --baseline REF   BENCH_BASELINE        also run the gateway built from git REF (e.g. main~3, a commit) as one more
+ *                                         alternating target of scenarios 1, 2, 4 and 5, reported as "gateway / baseline"
+ *                                         (built once per commit into the temp dir; needs the compiled mode)
  *   --tsx            BENCH_GATEWAY=tsx     run gateway and emulator through tsx instead of dist/
  *   --no-build       BENCH_NO_BUILD=1      use dist/ as it is
  *
@@ -57,6 +60,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { prepareBaseline } from "./lib/baseline.js";
 import { ROOT, stopAll } from "./lib/processes.js";
 import type { SuiteResult } from "./lib/results.js";
 import type { Settings } from "./lib/settings.js";
@@ -100,6 +104,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     "scenarios",
     "cpu-prof",
     "gateway-node-args",
+    "baseline",
     "tsx",
     "no-build",
   ];
@@ -142,6 +147,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     cpuProfDir: raw("cpu-prof", "BENCH_CPU_PROF"),
     gatewayNodeArgs: (raw("gateway-node-args", "BENCH_GATEWAY_NODE_ARGS") ?? "").split(/\s+/).filter((a) => a !== ""),
     mode,
+    baseline: raw("baseline", "BENCH_BASELINE"),
     build: mode === "dist" && !flags.has("no-build") && env.BENCH_NO_BUILD !== "1",
   };
 }
@@ -153,15 +159,18 @@ async function main(): Promise<void> {
   if (s.build) await build();
   else if (s.mode === "dist") console.log("using dist/ as it is (--no-build)");
   if (s.cpuProfDir) mkdirSync(s.cpuProfDir, { recursive: true });
+  if (s.baseline && s.mode !== "dist") throw new Error("--baseline compares compiled builds: drop --tsx");
+  const baseline = s.baseline ? prepareBaseline(s.baseline) : undefined;
 
   const suites: SuiteResult[] = [];
-  for (const latency of s.latencies) suites.push(await runSuite(s, latency));
+  for (const latency of s.latencies) suites.push(await runSuite(s, latency, baseline));
 
   const cpuModel = cpus()[0]?.model ?? "unknown cpu";
   const settingsLine =
     `${s.sessions} sessions, ${s.rounds} rounds of ${s.durationS} s (warm-up ${s.warmupS}-${s.warmupMaxS} s and >= ${s.warmupRequests} requests per target), ${s.connections} connections; ` +
     `scenario 4 at ${s.rate} req/s over ${s.rateConnections} connection(s); gateway from ${s.mode === "dist" ? "dist/ (compiled)" : "src/ via tsx"}` +
-    (s.gatewayNodeArgs.length ? ` with node ${s.gatewayNodeArgs.join(" ")}` : "");
+    (s.gatewayNodeArgs.length ? ` with node ${s.gatewayNodeArgs.join(" ")}` : "") +
+    (baseline ? `; baseline ${baseline.ref} = ${baseline.commit.slice(0, 8)}` : "");
   const git = (args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8", timeout: 10_000 }).stdout?.trim() ?? "";
   const result: BenchResult = {
     startedAt: started.toISOString(),

@@ -14,5 +14,7 @@ export interface Settings {
   cpuProfDir: string | undefined;
   gatewayNodeArgs: string[];
   mode: "dist" | "tsx";
+  /** `--baseline <ref>`: an earlier build run beside this one in the throughput scenarios. */
+  baseline: string | undefined;
   build: boolean;
 }

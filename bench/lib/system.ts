@@ -15,6 +15,7 @@ import {
   waitHealthy,
 } from "./processes.js";
 import type { Settings } from "./settings.js";
+import type { Baseline } from "./baseline.js";
 
 export interface System {
   latencyMs: number;
@@ -25,6 +26,8 @@ export interface System {
   emulator: Child;
   gateway: Child;
   proxy: Child;
+  /** The `--baseline` build's gateway, same settings, same emulator. */
+  baseline: { child: Child; url: string; label: string } | undefined;
   emulatorUrl: string;
   gatewayUrl: string;
   proxyUrl: string;
@@ -46,7 +49,7 @@ export async function build(): Promise<void> {
   }
 }
 
-export async function startSystem(s: Settings, latencyMs: number): Promise<System> {
+export async function startSystem(s: Settings, latencyMs: number, baselineBuild?: Baseline): Promise<System> {
   const viaTsx = (file: string) => ["--import", "tsx", file];
   const emulator = spawnChild("emulator", s.mode === "dist" ? ["dist/emulator/main.js"] : viaTsx("src/emulator/main.ts"), {
     PORT: "0",
@@ -67,16 +70,27 @@ export async function startSystem(s: Settings, latencyMs: number): Promise<Syste
   const gatewayPort = await freePort();
   const gatewaySpawnedAt = performance.now();
   const profArgs = [...s.gatewayNodeArgs, ...(s.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(s.cpuProfDir)}`] : [])];
-  const gateway = spawnChild("gateway", [...profArgs, ...(s.mode === "dist" ? ["dist/main.js"] : viaTsx("src/main.ts"))], {
+  const gatewayEnv = (port: number) => ({
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
     HOST,
-    PORT: String(gatewayPort),
+    PORT: String(port),
     BOUNDARY_ADDR: emulatorUrl,
     // The whole listing of scenario 3 must fit (and end COMPLETE).
     MAX_LIST_ITEMS: String(Math.min(1_000_000, Math.max(10_000, s.sessions + 1_000))),
   });
+  const gateway = spawnChild(
+    "gateway",
+    [...profArgs, ...(s.mode === "dist" ? ["dist/main.js"] : viaTsx("src/main.ts"))],
+    gatewayEnv(gatewayPort),
+  );
   const gatewayUrl = `http://${HOST}:${gatewayPort}`;
+  let baseline: System["baseline"];
+  if (baselineBuild) {
+    const port = await freePort();
+    const child = spawnChild("baseline", [...s.gatewayNodeArgs, baselineBuild.main], gatewayEnv(port));
+    baseline = { child, url: `http://${HOST}:${port}`, label: `baseline ${baselineBuild.ref} (${baselineBuild.commit.slice(0, 8)})` };
+  }
 
   const proxyPort = await freePort();
   const proxy = spawnChild("proxy", viaTsx("bench/proxy.ts"), { HOST, PORT: String(proxyPort), BOUNDARY_ADDR: emulatorUrl });
@@ -84,11 +98,25 @@ export async function startSystem(s: Settings, latencyMs: number): Promise<Syste
 
   await waitHealthy(gateway, `${gatewayUrl}/healthz`, 60_000);
   await waitHealthy(proxy, `${proxyUrl}/healthz`, 60_000);
-  return { latencyMs, gatewaySpawnedAt, measured: undefined, emulator, gateway, proxy, emulatorUrl, gatewayUrl, proxyUrl, statsUrl, token };
+  if (baseline) await waitHealthy(baseline.child, `${baseline.url}/healthz`, 60_000);
+  return {
+    latencyMs,
+    gatewaySpawnedAt,
+    measured: undefined,
+    emulator,
+    gateway,
+    proxy,
+    baseline,
+    emulatorUrl,
+    gatewayUrl,
+    proxyUrl,
+    statsUrl,
+    token,
+  };
 }
 
 export async function stopSystem(sys: System): Promise<void> {
-  for (const c of [sys.proxy, sys.gateway, sys.emulator]) await stopChild(c);
+  for (const c of [sys.proxy, sys.gateway, ...(sys.baseline ? [sys.baseline.child] : []), sys.emulator]) await stopChild(c);
 }
 
 /**

@@ -3,11 +3,11 @@ import { type ScenarioResult, compare } from "../lib/results.js";
 import type { Settings } from "../lib/settings.js";
 import type { System } from "../lib/system.js";
 import { session1Targets } from "./session-read.js";
-import { throughputScenario } from "./throughput.js";
+import { againstBaseline, throughputScenario } from "./throughput.js";
 
 export async function scenario4(sys: System, s: Settings, sessionIds: readonly string[], warm: boolean): Promise<ScenarioResult> {
   const targets = session1Targets(sys, sessionIds);
-  const { results, rounds } = await throughputScenario(sys, s, 4, `added latency of session(id) at ${s.rate} req/s`, targets, {
+  const { results, rounds, baseline } = await throughputScenario(sys, s, 4, `added latency of session(id) at ${s.rate} req/s`, targets, {
     connections: s.rateConnections,
     overallRate: s.rate,
     warm,
@@ -22,6 +22,8 @@ export async function scenario4(sys: System, s: Settings, sessionIds: readonly s
       compare("gateway - direct, p99", "ms", rounds[0]!, rounds[2]!, "p99"),
       compare("proxy - direct, p50", "ms", rounds[1]!, rounds[2]!, "p50"),
       compare("proxy - direct, p99", "ms", rounds[1]!, rounds[2]!, "p99"),
+      ...againstBaseline(rounds[0]!, baseline, "p50", "ms"),
+      ...againstBaseline(rounds[0]!, baseline, "p99", "ms"),
     ],
     notes: [
       `autocannon overallRate ${s.rate} with ${s.rateConnections} connection(s): each connection sends its share of a second back to back, then waits for the next second`,

@@ -4,6 +4,7 @@ import type { ScenarioResult, SuiteResult } from "../lib/results.js";
 import { loadavg } from "../lib/sampling.js";
 import type { Settings } from "../lib/settings.js";
 import { startSystem, stopSystem } from "../lib/system.js";
+import type { Baseline } from "../lib/baseline.js";
 import { scenario4 } from "./added-latency.js";
 import { neighbourSelections, scenario5 } from "./neighbours.js";
 import { scenario2 } from "./session-page.js";
@@ -11,12 +12,13 @@ import { scenario1 } from "./session-read.js";
 import { READ_IDS } from "./throughput.js";
 import { scenario3 } from "./whole-listing.js";
 
-export async function runSuite(s: Settings, latencyMs: number): Promise<SuiteResult> {
+export async function runSuite(s: Settings, latencyMs: number, baseline?: Baseline): Promise<SuiteResult> {
   console.log(`\n=== upstream latency ${latencyMs} ms: starting emulator (${s.sessions} sessions), gateway (${s.mode}) and proxy`);
-  const sys = await startSystem(s, latencyMs);
+  const sys = await startSystem(s, latencyMs, baseline);
   try {
     console.log(
-      `emulator ${sys.emulatorUrl} (pid ${sys.emulator.pid}), gateway ${sys.gatewayUrl} (pid ${sys.gateway.pid}), proxy ${sys.proxyUrl} (pid ${sys.proxy.pid})`,
+      `emulator ${sys.emulatorUrl} (pid ${sys.emulator.pid}), gateway ${sys.gatewayUrl} (pid ${sys.gateway.pid}), proxy ${sys.proxyUrl} (pid ${sys.proxy.pid})` +
+        (sys.baseline ? `, ${sys.baseline.label} ${sys.baseline.url} (pid ${sys.baseline.child.pid})` : ""),
     );
     // Scenarios 1 and 4 read these in turn.
     const first = await httpGet(`${sys.emulatorUrl}/v1/sessions?scope_id=global&recursive=true&page_size=${READ_IDS}`, {

@@ -7,7 +7,7 @@ import { ROOT } from "../lib/processes.js";
 import { type ScenarioResult, compare } from "../lib/results.js";
 import type { Settings } from "../lib/settings.js";
 import type { System } from "../lib/system.js";
-import { throughputScenario } from "./throughput.js";
+import { againstBaseline, throughputScenario } from "./throughput.js";
 
 /** Session's fields leading to other resources, each with a selection of that resource's leaf fields
  * (from schema.graphql, which a test keeps equal to the code's schema). Empty when there are none. */
@@ -65,7 +65,7 @@ export async function scenario5(sys: System, s: Settings, neighbours: ReturnType
       check: jsonCheck((v) => pageOk(v.items)),
     },
   ];
-  const { results, rounds } = await throughputScenario(
+  const { results, rounds, baseline } = await throughputScenario(
     sys,
     s,
     5,
@@ -81,7 +81,7 @@ export async function scenario5(sys: System, s: Settings, neighbours: ReturnType
     title: "sessions(first: 100) + neighbours",
     primary: "rps",
     targets: results,
-    comparisons: [compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps")],
+    comparisons: [compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps"), ...againstBaseline(rounds[0]!, baseline, "rps")],
     notes: [
       `${neighbours.map((n) => n.field).join(", ")}: every scalar field of each; ${s.connections} connections, ${s.durationS} s per run`,
     ],

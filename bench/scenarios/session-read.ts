@@ -3,11 +3,11 @@ import { type Target, get, graphql, jsonCheck } from "../lib/load.js";
 import { type ScenarioResult, compare } from "../lib/results.js";
 import type { Settings } from "../lib/settings.js";
 import type { System } from "../lib/system.js";
-import { SESSION_FIELDS, throughputScenario } from "./throughput.js";
+import { SESSION_FIELDS, againstBaseline, throughputScenario } from "./throughput.js";
 
 export async function scenario1(sys: System, s: Settings, sessionIds: readonly string[]): Promise<ScenarioResult> {
   const targets = session1Targets(sys, sessionIds);
-  const { results, rounds } = await throughputScenario(sys, s, 1, "session(id), every scalar field and states", targets, {
+  const { results, rounds, baseline } = await throughputScenario(sys, s, 1, "session(id), every scalar field and states", targets, {
     connections: s.connections,
     warm: true,
   });
@@ -19,6 +19,7 @@ export async function scenario1(sys: System, s: Settings, sessionIds: readonly s
     comparisons: [
       compare("gateway / proxy", "x", rounds[0]!, rounds[1]!, "rps"),
       compare("gateway / direct", "x", rounds[0]!, rounds[2]!, "rps"),
+      ...againstBaseline(rounds[0]!, baseline, "rps"),
     ],
     notes: [`${s.connections} connections, ${s.durationS} s per run`],
     extra: {},

@@ -1,6 +1,6 @@
 /** What the throughput scenarios share: checked probes, a warm-up, then the targets in alternating rounds. */
 import { type CallsPerOp, type Target, loadRun, probe, warmUp } from "../lib/load.js";
-import { type TargetResult, summarise } from "../lib/results.js";
+import { type Comparison, type TargetResult, compare, summarise } from "../lib/results.js";
 import type { Settings } from "../lib/settings.js";
 import type { System } from "../lib/system.js";
 import { fmt } from "../svg.js";
@@ -18,8 +18,23 @@ export async function throughputScenario(
   title: string,
   targets: Target[],
   opts: { connections: number; overallRate?: number; warm: boolean },
-): Promise<{ results: TargetResult[]; rounds: Record<string, number>[][] }> {
+): Promise<{ results: TargetResult[]; rounds: Record<string, number>[][]; baseline: Record<string, number>[] | undefined }> {
   console.log(`\n[${sys.latencyMs} ms] scenario ${id}: ${title}`);
+  // With --baseline, the earlier build is one more target in the same alternation, asked exactly what the
+  // gateway (always the first target) is asked.
+  const gateway = targets[0]!;
+  if (sys.baseline) {
+    if (gateway.name !== "gateway") throw new Error(`scenario ${id}: the first target must be the gateway to compare a baseline`);
+    targets = [
+      ...targets,
+      {
+        ...gateway,
+        name: "baseline",
+        pid: sys.baseline.child.pid,
+        req: { ...gateway.req, url: gateway.req.url.replace(sys.gatewayUrl, sys.baseline.url) },
+      },
+    ];
+  }
   const calls = new Map<string, CallsPerOp>();
   for (const t of targets) calls.set(t.name, await probe(sys, t, 20));
   if (opts.warm && s.warmupS > 0) {
@@ -45,5 +60,21 @@ export async function throughputScenario(
   const to = performance.now() - sys.gatewaySpawnedAt;
   sys.measured = { fromMs: Math.min(from, sys.measured?.fromMs ?? from), toMs: to };
   if (s.cpuProfDir) console.log(`  gateway profile window of scenario ${id}: --from-ms ${from.toFixed(0)} --to-ms ${to.toFixed(0)}`);
-  return { results: targets.map((t, i) => summarise(t.name, rounds[i]!, calls.get(t.name))), rounds };
+  return {
+    results: targets.map((t, i) => summarise(t.name, rounds[i]!, calls.get(t.name))),
+    rounds,
+    baseline: sys.baseline ? rounds[targets.length - 1] : undefined,
+  };
+}
+
+/** The gateway against the `--baseline` build, round by round (none without a baseline). */
+export function againstBaseline(
+  gateway: Record<string, number>[],
+  baseline: Record<string, number>[] | undefined,
+  key: string,
+  unit: Comparison["unit"] = "x",
+): Comparison[] {
+  if (!baseline) return [];
+  const label = unit === "x" ? "gateway / baseline" : `gateway - baseline, ${key}`;
+  return [compare(label, unit, gateway, baseline, key)];
 }
