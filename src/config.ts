@@ -97,6 +97,14 @@ export interface Config {
   /** `MAX_CONNECTIONS`: most open client connections (HTTP and WebSocket together); more are refused at
    * accept. Default 1024. */
   readonly maxConnections: number;
+  /** `PERSISTED_DOCUMENTS`: path of a trusted-document manifest in Apollo's persisted query manifest format
+   * (`npm run manifest` writes one); its ids resolve to its documents on every transport. Read and checked
+   * at start. Unset: no manifest, and persisted queries work as Apollo's APQ alone (docs/operations.md). */
+  readonly persistedDocuments: string | undefined;
+  /** `PERSISTED_DOCUMENTS_MODE`: `enforce` runs only the manifest's documents; `log` runs everything and logs
+   * and counts what `enforce` would refuse. Default `log`: as Apollo Router, a manifest alone refuses nothing,
+   * so a deployment can watch the count reach zero before it enforces. Ignored without a manifest. */
+  readonly persistedDocumentsMode: "enforce" | "log";
 }
 
 export interface QueryLimits {
@@ -166,6 +174,13 @@ export function loadConfig(env: Env): Config {
     if (["1", "true", "yes", "on"].includes(raw)) return true;
     if (["0", "false", "no", "off"].includes(raw)) return false;
     problems.push(`${name}=${JSON.stringify(env[name])} must be true or false`);
+    return def;
+  };
+  const oneOf = <T extends string>(name: string, values: readonly T[], def: T): T => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name}=${JSON.stringify(env[name])} must be one of ${values.join(", ")}`);
     return def;
   };
 
@@ -256,6 +271,8 @@ export function loadConfig(env: Env): Config {
     httpRequestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 30_000, 1_000, 3_600_000),
     httpHeadersTimeoutMs: int("HTTP_HEADERS_TIMEOUT_MS", 10_000, 1_000, 3_600_000),
     maxConnections: int("MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    persistedDocuments: text("PERSISTED_DOCUMENTS"),
+    persistedDocumentsMode: oneOf("PERSISTED_DOCUMENTS_MODE", ["log", "enforce"] as const, "log"),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");

@@ -28,6 +28,8 @@ import { GatewayErrorCode } from "./graphql/errors.js";
 import { createExecutionCore, type RequestHook } from "./execution/index.js";
 import { createApolloExecution } from "./execution/apollo.js";
 import { createFastPath } from "./transport/fast-path.js";
+import { createDocumentResolver, loadPersistedDocuments, resolveHttpDocuments } from "./execution/documents.js";
+import { formatErrors } from "./execution/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
@@ -107,7 +109,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
   // execute and format through it.
-  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks });
+  const documents =
+    config.persistedDocuments === undefined
+      ? undefined
+      : createDocumentResolver({
+          documents: await loadPersistedDocuments(config.persistedDocuments),
+          mode: config.persistedDocumentsMode,
+          logger,
+          metrics: metrics.registry,
+        });
+  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks, documents });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
   const fastPath = config.fastLane ? createFastPath(core, observe) : undefined;
@@ -220,6 +231,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
     const body = await readBody(req, res, config.maxBodyBytes);
     if (body === null) return;
+    // Trusted documents: ids become their text, and in enforce mode what is not listed stops here.
+    if (core.documents) {
+      const resolved = resolveHttpDocuments(core.documents, req.method, url.search, body.value);
+      if ("error" in resolved) {
+        sendJson(res, 400, { errors: formatErrors([resolved.error], core.formatError).errors });
+        return;
+      }
+      url.search = resolved.search;
+      body.value = resolved.body;
+    }
 
     const plan = accepting ? planFast(req, body.value) : undefined;
     if (plan) {

@@ -18,6 +18,7 @@ import { compileQuery, isCompiledQuery } from "graphql-jit";
 import type { QueryLimits } from "../config.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { createContextBuilder, type ContextBuilder, type ContextDeps } from "./context.js";
+import type { DocumentResolver } from "./documents.js";
 import { createErrorFormatter, type ErrorFormatter, type ErrorLogger } from "./errors.js";
 import { createHookRunner, type HookRunner, type RequestHook } from "./hooks.js";
 import { createLimitChecker } from "./limits.js";
@@ -31,6 +32,8 @@ export interface ExecutionCoreOptions {
   logger: ErrorLogger & { warn(obj: Record<string, unknown>, msg: string): void };
   /** Run in this order for every operation of every transport. */
   hooks?: readonly RequestHook[];
+  /** Trusted documents (PERSISTED_DOCUMENTS): what text an id or a request stands for; see src/execution/documents.ts. */
+  documents?: DocumentResolver;
   /** Bounds of the prepared-operation cache (defaults in src/execution/prepared.ts). */
   cache?: Omit<PreparedCacheOptions, "maxTokens">;
 }
@@ -43,6 +46,8 @@ export interface ExecutionCore {
   verdict(op: PreparedOperation, variables: Record<string, unknown> | undefined): GraphQLError | null;
   readonly context: ContextBuilder;
   readonly hooks: HookRunner;
+  /** Every transport resolves a request's document here before preparing it; undefined without a manifest. */
+  readonly documents: DocumentResolver | undefined;
   /** The one error formatter (Apollo's `formatError` too). */
   readonly formatError: ErrorFormatter;
   /** Runs a query or mutation that passed the verdict and the hooks. */
@@ -71,6 +76,7 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
     verdict: (op, variables) => checkLimits(schema, op.document, op.operation, variables),
     context: createContextBuilder(contextDeps),
     hooks,
+    documents: options.documents,
     formatError: createErrorFormatter(logger),
     execute(op, variables, context) {
       if (op.compiled === null) op.compiled = compile(schema, op);

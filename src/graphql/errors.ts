@@ -21,6 +21,10 @@ export enum GatewayErrorCode {
   QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX",
   /** The request body is over MAX_BODY_BYTES (HTTP 413). */
   PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE",
+  /** PERSISTED_DOCUMENTS_MODE=enforce: the id is not in the manifest (Apollo Router's code; HTTP 400). */
+  PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST",
+  /** PERSISTED_DOCUMENTS_MODE=enforce: the text is not a manifest document (Apollo Router's code; HTTP 400). */
+  QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST",
   INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
 }
 

@@ -162,7 +162,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         }
         const connection = connections.get(ctx);
         if (!connection) return [new GraphQLError("The connection is not initialised.", { extensions: { code: "BAD_REQUEST" } })];
-        const op = core.prepare(payload.query, payload.operationName ?? undefined);
+        let query = payload.query;
+        let extensions = payload.extensions ?? undefined;
+        if (core.documents) {
+          const answer = core.documents.resolve({ query, extensions, documentId: (payload as { documentId?: unknown }).documentId });
+          if (answer.kind === "refuse") return [answer.error];
+          query = answer.query as string;
+          extensions = answer.extensions as Record<string, unknown> | undefined;
+        }
+        const op = core.prepare(query, payload.operationName ?? undefined);
         if (isRequestErrors(op)) return [...op.errors];
         if (op.operation.operation !== "subscription") {
           return [
@@ -183,7 +191,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           transport: "ws",
           method: undefined,
           variables,
-          extensions: payload.extensions ?? undefined,
+          extensions,
           headers: connection.headers,
           context: contextValue,
         });

@@ -49,6 +49,8 @@ describe("loadConfig", () => {
       httpRequestTimeoutMs: 30_000,
       httpHeadersTimeoutMs: 10_000,
       maxConnections: 1024,
+      persistedDocuments: undefined,
+      persistedDocumentsMode: "log",
     });
   });
 
