@@ -30,6 +30,8 @@ import { createApolloExecution } from "./execution/apollo.js";
 import { createFastPath } from "./transport/fast-path.js";
 import { createDocumentResolver, loadPersistedDocuments, resolveHttpDocuments } from "./execution/documents.js";
 import { formatErrors } from "./execution/errors.js";
+import Negotiator from "negotiator";
+
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
@@ -235,7 +237,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (core.documents) {
       const resolved = resolveHttpDocuments(core.documents, req.method, url.search, body.value);
       if ("error" in resolved) {
-        sendJson(res, 400, { errors: formatErrors([resolved.error], core.formatError).errors });
+        // As Apollo answers a request error: in the media type the client prefers (Apollo Client 4 reads
+        // a 400's errors only from application/graphql-response+json).
+        const type =
+          new Negotiator({ headers: { accept: req.headers.accept ?? "*/*" } }).mediaType([
+            "application/json",
+            "application/graphql-response+json",
+          ]) ?? "application/json";
+        const text = JSON.stringify({ errors: formatErrors([resolved.error], core.formatError).errors });
+        res.writeHead(400, { "content-type": `${type}; charset=utf-8`, "content-length": Buffer.byteLength(text) });
+        res.end(text);
         return;
       }
       url.search = resolved.search;

@@ -65,7 +65,8 @@ export function parseManifest(json: unknown, source: string): PersistedDocuments
     if (typeof op !== "object" || op === null) return fail(`${at} is not an object`);
     if (typeof op.id !== "string" || !/^[0-9a-f]{64}$/.test(op.id)) return fail(`${at}.id must be a sha256 in lower-case hex`);
     if (typeof op.name !== "string") return fail(`${at}.name must be a string`);
-    if (op.type !== "query" && op.type !== "mutation" && op.type !== "subscription") return fail(`${at}.type must be query, mutation or subscription`);
+    if (op.type !== "query" && op.type !== "mutation" && op.type !== "subscription")
+      return fail(`${at}.type must be query, mutation or subscription`);
     if (typeof op.body !== "string" || op.body === "") return fail(`${at}.body must be a non-empty string`);
     // Apollo Client sends sha256(body) as the id: another id would never match what a client sends.
     if (sha256(op.body) !== op.id) return fail(`${at}.id is not the sha256 of its body (${op.name})`);
@@ -130,7 +131,10 @@ export function createDocumentResolver(options: DocumentResolverOptions): Docume
   ): DocumentResolution => {
     unlisted?.inc({ code, mode });
     // Only the id or the hash of the text: never variables or headers (tokens).
-    logger.warn({ code, mode, ...detail }, mode === "enforce" ? "refused a document not in the manifest" : "ran a document not in the manifest");
+    logger.warn(
+      { code, mode, ...detail },
+      mode === "enforce" ? "refused a document not in the manifest" : "ran a document not in the manifest",
+    );
     if (mode === "log") return run;
     const message =
       code === PERSISTED_QUERY_NOT_IN_LIST
@@ -199,7 +203,11 @@ export function resolveHttpDocuments(
         extensions = undefined; // Apollo answers a malformed `extensions` itself.
       }
     }
-    const answer = resolver.resolve({ query: params.get("query") ?? undefined, documentId: params.get("documentId") ?? undefined, extensions });
+    const answer = resolver.resolve({
+      query: params.get("query") ?? undefined,
+      documentId: params.get("documentId") ?? undefined,
+      extensions,
+    });
     if (answer.kind === "refuse") return { error: answer.error };
     if (!answer.resolved) return { search, body };
     params.delete("documentId");
