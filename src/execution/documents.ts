@@ -38,13 +38,13 @@ export async function loadPersistedDocuments(path: string): Promise<PersistedDoc
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new Error(`PERSISTED_DOCUMENTS: cannot read ${path}: ${(err as Error).message}`);
+    throw new Error(`PERSISTED_DOCUMENTS: cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`PERSISTED_DOCUMENTS: ${path} is not JSON: ${(err as Error).message}`);
+    throw new Error(`PERSISTED_DOCUMENTS: ${path} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   return parseManifest(json, path);
 }
