@@ -2,6 +2,7 @@
  * The execution core: what every transport (HTTP POST and GET, persisted queries, batches, WebSocket
  * subscriptions, and SSE) runs, so each step exists once:
  *
+ *   documents (a manifest id to its text; enforce mode refuses the rest) src/execution/documents.ts
  *   prepare (parse, validate, choose the operation; cached by text)   src/execution/prepared.ts
  *   limits  (depth, aliases, root fields, cost; verdict cached)        src/execution/limits.ts
  *   context (token, loaders, call scope)                               src/execution/context.ts
