@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import Negotiator from "negotiator";
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import {
@@ -30,8 +31,6 @@ import { createApolloExecution } from "./execution/apollo.js";
 import { createFastPath } from "./transport/fast-path.js";
 import { createDocumentResolver, loadPersistedDocuments, resolveHttpDocuments } from "./execution/documents.js";
 import { formatErrors } from "./execution/errors.js";
-import Negotiator from "negotiator";
-
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
