@@ -61,6 +61,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger(config.logLevel);
   const boundaryAddr = options.boundaryAddr ?? config.boundaryAddr;
   if (boundaryAddr === undefined) throw new Error("startGateway needs a controller address (BOUNDARY_ADDR)");
+  // Read before anything is opened: a bad manifest stops the start with nothing to close.
+  const manifest = config.persistedDocuments === undefined ? undefined : await loadPersistedDocuments(config.persistedDocuments);
 
   const metrics = createMetrics();
   const client: BoundaryClient = createBoundaryClient({
@@ -111,14 +113,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
   // execute and format through it.
   const documents =
-    config.persistedDocuments === undefined
-      ? undefined
-      : createDocumentResolver({
-          documents: await loadPersistedDocuments(config.persistedDocuments),
-          mode: config.persistedDocumentsMode,
-          logger,
-          metrics: metrics.registry,
-        });
+    manifest && createDocumentResolver({ documents: manifest, mode: config.persistedDocumentsMode, logger, metrics: metrics.registry });
   const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks, documents });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
