@@ -29,6 +29,7 @@ import type {
   WireTarget,
   WireUser,
 } from "./wire.js";
+import { createBulkhead } from "./bulkhead.js";
 
 export interface BoundaryClientOptions {
   /** Controller base URL without `/v1`, e.g. `https://boundary.example.com:9200`. */
@@ -43,6 +44,14 @@ export interface BoundaryClientOptions {
   retryBaseDelayMs?: number;
   /** Keep-alive connections in the pool. Default 32. */
   connections?: number;
+  /** Most calls of one route template (e.g. `GET /v1/sessions/{id}`) in flight. Default 3/4 of
+   * `connections`. */
+  maxPerRoute?: number;
+  /** Most calls of one resource (route template + id) in flight. Default 1/4 of `connections`. */
+  maxPerResource?: number;
+  /** Told when a call waits for a bulkhead slot, and of the number of calls waiting per route. */
+  onBulkheadWait?: (endpoint: string) => void;
+  onBulkheadQueued?: (endpoint: string, queued: number) => void;
   /** TLS settings for an https controller (PEM strings). */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string };
   /** The process's budget of list calls (UPSTREAM_LIST_BUDGET); none: unlimited. */
@@ -196,6 +205,13 @@ export function checkResourceId(kind: ResourceKind, id: string, field = "id"): v
   }
 }
 
+/** Route cap 3/4 of the pool, resource cap 1/4, so a slow resource or route always leaves connections to
+ * the others; each at least 1 and never above the pool. */
+export function bulkheadCaps(connections: number, perRoute?: number, perResource?: number): { perRoute: number; perResource: number } {
+  const route = Math.min(connections, perRoute ?? Math.max(1, Math.floor((connections * 3) / 4)));
+  return { perRoute: route, perResource: Math.min(route, perResource ?? Math.max(1, Math.floor(connections / 4))) };
+}
+
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
@@ -204,8 +220,14 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs;
+  const connections = options.connections ?? 32;
+  const bulkhead = createBulkhead({
+    ...bulkheadCaps(connections, options.maxPerRoute, options.maxPerResource),
+    onWait: options.onBulkheadWait,
+    onQueued: options.onBulkheadQueued,
+  });
   const pool = new Pool(base.origin, {
-    connections: options.connections ?? 32,
+    connections,
     pipelining: 1,
     keepAliveTimeout: 30_000,
     // undici's defaults (300 s) are for generic clients; a gateway call never outlives its deadline.
@@ -306,25 +328,38 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     try {
       const answer = await raceAbort(
         (async () => {
-          entered();
-          const res = await pool.request({
-            method,
-            path: prefix + path,
-            headers,
-            body: body === undefined ? undefined : JSON.stringify(body),
-            // The attempt's own timeout is the pool's headersTimeout/bodyTimeout; `deadline` is the
-            // inbound request's.
-            signal: deadline,
-          });
-          status = res.statusCode;
-          // The controller announces its list quota on every list answer, 429s included.
-          if (endpoint === "GET /v1/sessions")
-            options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
-          // Read the whole body in every case: an unread body holds its socket until GC.
-          return { res, text: await res.body.text() };
-        })().finally(progress),
+          // Held until the body is read: the connection is busy that long.
+          const release = await bulkhead.acquire(endpoint, path, deadline);
+          try {
+            entered();
+            try {
+              return await send();
+            } finally {
+              progress();
+            }
+          } finally {
+            release();
+          }
+        })(),
         deadline,
       );
+      async function send() {
+        const res = await pool.request({
+          method,
+          path: prefix + path,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          // The attempt's own timeout is the pool's headersTimeout/bodyTimeout; `deadline` is the
+          // inbound request's.
+          signal: deadline,
+        });
+        status = res.statusCode;
+        // The controller announces its list quota on every list answer, 429s included.
+        if (endpoint === "GET /v1/sessions")
+          options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
+        // Read the whole body in every case: an unread body holds its socket until GC.
+        return { res, text: await res.body.text() };
+      }
       const { res, text } = answer;
       if (status >= 400) {
         throw new BoundaryApiError(
