@@ -25,6 +25,12 @@ export interface Config {
   readonly maxListItems: number;
   /** `UPSTREAM_CONNECTIONS`: size of the keep-alive connection pool to the controller. Default 32. */
   readonly upstreamConnections: number;
+  /** `UPSTREAM_MAX_PER_ROUTE`: most upstream calls of one route template (e.g. `GET /v1/sessions/{id}`) in
+   * flight, so one slow endpoint leaves connections to the others. Default 3/4 of `UPSTREAM_CONNECTIONS`. */
+  readonly upstreamMaxPerRoute: number | undefined;
+  /** `UPSTREAM_MAX_PER_RESOURCE`: most upstream calls of one resource (route template + id) in flight.
+   * Default 1/4 of `UPSTREAM_CONNECTIONS`. */
+  readonly upstreamMaxPerResource: number | undefined;
   /** `NODE_ENV`: "production" turns the landing page off and introspection off unless enabled. */
   readonly nodeEnv: string;
   /** `INTROSPECTION`: allow schema introspection. Default true, false in production. */
@@ -228,6 +234,8 @@ export function loadConfig(env: Env): Config {
     upstreamTimeoutMs: int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
     maxListItems: int("MAX_LIST_ITEMS", 10_000, 1, 1_000_000),
     upstreamConnections: int("UPSTREAM_CONNECTIONS", 32, 1, 1024),
+    upstreamMaxPerRoute: text("UPSTREAM_MAX_PER_ROUTE") === undefined ? undefined : int("UPSTREAM_MAX_PER_ROUTE", 1, 1, 1024),
+    upstreamMaxPerResource: text("UPSTREAM_MAX_PER_RESOURCE") === undefined ? undefined : int("UPSTREAM_MAX_PER_RESOURCE", 1, 1, 1024),
     nodeEnv,
     introspection: bool("INTROSPECTION", !production),
     landingPage: bool("LANDING_PAGE", !production),

@@ -10,6 +10,10 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   observeUpstream(call: UpstreamCall): void;
   observeBatch(loader: string, size: number): void;
+  /** A call waited for a bulkhead slot of its route template (`UPSTREAM_MAX_PER_ROUTE`/`_PER_RESOURCE`). */
+  observeBulkheadWait(endpoint: string): void;
+  /** Calls now waiting for a slot of that route template. */
+  observeBulkheadQueued(endpoint: string, queued: number): void;
   /** Expose the list budget's use (boundary_list_budget_*) on every scrape. */
   watchListBudget(budget: ListBudget): void;
   observeRequest(
@@ -75,6 +79,19 @@ export function createMetrics(): GatewayMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
+  // Labelled by route template only: a closed set the client names, never ids or tokens.
+  const bulkheadWaits = new Counter({
+    name: "boundary_upstream_bulkhead_waits_total",
+    help: "Upstream calls that waited for a slot of their route or resource compartment.",
+    labelNames: ["endpoint"] as const,
+    registers: [registry],
+  });
+  const bulkheadQueued = new Gauge({
+    name: "boundary_upstream_bulkhead_queued",
+    help: "Upstream calls waiting for a slot of their route or resource compartment.",
+    labelNames: ["endpoint"] as const,
+    registers: [registry],
+  });
   const lanes = new Counter({
     name: "graphql_request_lane_total",
     help: "GraphQL requests by the path that answered them: fast (the gateway's fast lane) or apollo (Apollo Server's pipeline).",
@@ -106,6 +123,12 @@ export function createMetrics(): GatewayMetrics {
       }
       children.count.inc();
       children.duration.observe(call.durationMs / 1000);
+    },
+    observeBulkheadWait(endpoint) {
+      bulkheadWaits.inc({ endpoint });
+    },
+    observeBulkheadQueued(endpoint, queued) {
+      bulkheadQueued.set({ endpoint }, queued);
     },
     observeBatch(loader, size) {
       batches.observe({ loader }, size);

@@ -12,6 +12,8 @@ describe("loadConfig", () => {
       upstreamTimeoutMs: 10_000,
       maxListItems: 10_000,
       upstreamConnections: 32,
+      upstreamMaxPerRoute: undefined,
+      upstreamMaxPerResource: undefined,
       nodeEnv: "development",
       introspection: true,
       landingPage: true,
