@@ -6,7 +6,13 @@
  */
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { BoundaryError } from "../boundary/errors.js";
+import {
+  BoundaryApiError,
+  BoundaryError,
+  BoundaryProtocolError,
+  BoundaryTimeoutError,
+  BoundaryUnreachableError,
+} from "../boundary/errors.js";
 import { GatewayErrorCode, PASS_THROUGH_CODES, mapBoundaryError } from "../graphql/errors.js";
 import { LiveRefusalError } from "../live/errors.js";
 
@@ -14,6 +20,22 @@ export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) 
 
 export interface ErrorLogger {
   error(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  info(obj: Record<string, unknown>, msg: string): void;
+  debug(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * How loud an expected upstream failure is: the controller failing or out of reach is an operator's
+ * concern (`warn`); a 4xx is the caller's (its token, its id) and the answer already says so (`info`); a
+ * refusal made before any call (bad id, spent budget) is routine (`debug`). None carries a stack: the
+ * cause is the controller, not the gateway's code.
+ */
+function upstreamLevel(err: BoundaryError): "warn" | "info" | "debug" {
+  if (err instanceof BoundaryApiError) return err.status >= 500 ? "warn" : "info";
+  if (err instanceof BoundaryUnreachableError || err instanceof BoundaryTimeoutError || err instanceof BoundaryProtocolError)
+    return "warn";
+  return "debug";
 }
 
 /** Apollo's `formatError`: the one funnel. Never throws; masks what it does not know. */
@@ -27,19 +49,31 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
     }
     logger.error({ err: describe(err), path }, msg);
   };
+  const logUpstreamOnce = (err: BoundaryError, code: string, path: GraphQLFormattedError["path"]) => {
+    if (logged.has(err)) return;
+    logged.add(err);
+    const endpoint = (err as { endpoint?: unknown }).endpoint;
+    const cause = (err as { cause?: unknown }).cause;
+    // The message names the endpoint template only (never a token; ids stay out of templates).
+    logger[upstreamLevel(err)](
+      {
+        code,
+        upstreamCode: err.code,
+        ...(typeof endpoint === "string" ? { endpoint } : {}),
+        ...(err instanceof BoundaryApiError ? { status: err.status } : {}),
+        ...(cause instanceof Error ? { causeCode: (cause as { code?: unknown }).code ?? cause.name } : {}),
+        path,
+      },
+      "upstream failure",
+    );
+  };
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     try {
       const original = unwrapResolverError(error);
       const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
       if (original instanceof BoundaryError) {
         const mapped = mapBoundaryError(original);
-        if (
-          mapped.code === GatewayErrorCode.UPSTREAM_ERROR ||
-          mapped.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE ||
-          mapped.code === GatewayErrorCode.UPSTREAM_TIMEOUT
-        ) {
-          logOnce(original, formatted.path, "upstream failure");
-        }
+        logUpstreamOnce(original, mapped.code, formatted.path);
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
       }
       if (original instanceof LiveRefusalError) {

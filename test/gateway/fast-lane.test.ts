@@ -332,7 +332,7 @@ describe("createFastPath().plan", () => {
       schema,
       limits: { maxDepth: 3, maxAliases: 1, maxRootFields: 2, maxCost: 100, maxTokens: 5_000 },
       contextDeps: { client, fallbackToken: undefined, maxListItems: 100 },
-      logger: { error() {}, warn() {} },
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
       cache: { maxDocuments: max },
     });
     const path = createFastPath(core, () => {});
