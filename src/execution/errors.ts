@@ -33,8 +33,7 @@ export interface ErrorLogger {
  */
 function upstreamLevel(err: BoundaryError): "warn" | "info" | "debug" {
   if (err instanceof BoundaryApiError) return err.status >= 500 ? "warn" : "info";
-  if (err instanceof BoundaryUnreachableError || err instanceof BoundaryTimeoutError || err instanceof BoundaryProtocolError)
-    return "warn";
+  if (err instanceof BoundaryUnreachableError || err instanceof BoundaryTimeoutError || err instanceof BoundaryProtocolError) return "warn";
   return "debug";
 }
 
