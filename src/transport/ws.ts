@@ -186,6 +186,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           extensions: payload.extensions ?? undefined,
           headers: connection.headers,
           context: contextValue,
+          cost: core.cost(op, variables),
         });
         const hookRefusal = await core.hooks.before(request);
         if (hookRefusal) {
