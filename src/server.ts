@@ -21,6 +21,7 @@ import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
 import { createMetrics } from "./metrics.js";
+import { guardHooks } from "./guards/index.js";
 import { createObservabilityPlugin, createRequestObserver } from "./observability.js";
 import { createExplorer } from "./explorer/index.js";
 import type { GatewayContext } from "./graphql/context.js";
@@ -107,7 +108,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
   // execute and format through it.
-  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks });
+  const core = createExecutionCore({
+    schema,
+    limits: config.limits,
+    contextDeps,
+    logger,
+    hooks: guardHooks(config, metrics, options.hooks),
+  });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
   const fastPath = config.fastLane ? createFastPath(core, observe) : undefined;

@@ -208,7 +208,11 @@ export type LimitChecker = (
  * The estimated cost of an operation that passed its verdict, read from the verdict cache (admission
  * charges it; it is never walked twice). 0 for a refused operation or one never checked.
  */
-export type CostReader = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => number;
+export type CostReader = (
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+) => number;
 
 /** How a variable can change an operation's verdict: by its value, or only by its length (a list of ids). */
 type Influence = "value" | "length";
