@@ -55,6 +55,20 @@ export interface Config {
    * pollers). Default 600, well below the controller's 1500 per IP (internal/ratelimit/config.go), so other
    * clients behind the same quota keep theirs. */
   readonly upstreamListBudget: number;
+  /** Admission by cost (src/guards/admission.ts). */
+  readonly admission: {
+    /** MAX_INFLIGHT_COST: estimated cost running at once in the heavy lane. Default 40: a whole listing of
+     * 10,000 sessions costs 10, so about four run at once and the rest wait or get OVERLOADED. */
+    readonly maxInflightCost: number;
+    /** ADMISSION_CHEAP_COST: at or below it, the cheap lane. Default 5: `session(id)` with scope, parent,
+     * target and user costs 4. */
+    readonly cheapCost: number;
+    /** ADMISSION_TIMEOUT_MS: longest wait for admission before OVERLOADED. Default 1500 (an answer or a
+     * refusal within 2 s). */
+    readonly timeoutMs: number;
+  };
+  /** RATE_LIMIT_COST_PER_MINUTE: estimated cost one token may spend per minute; undefined: no limit. */
+  readonly rateLimitCostPerMinute: number | undefined;
   /** Query limits, checked before any upstream call. */
   readonly limits: QueryLimits;
   /** `ALLOW_BATCHED_REQUESTS`: accept JSON arrays of operations in one POST. Default false. */
@@ -246,6 +260,13 @@ export function loadConfig(env: Env): Config {
     upstreamConnectTimeoutMs: int("UPSTREAM_CONNECT_TIMEOUT_MS", 3_000, 1, 600_000),
     upstreamRetries: int("UPSTREAM_RETRIES", 2, 0, 10),
     upstreamListBudget: int("UPSTREAM_LIST_BUDGET", 600, 1, 10_000_000),
+    admission: Object.freeze({
+      maxInflightCost: int("MAX_INFLIGHT_COST", 40, 1, 100_000_000),
+      cheapCost: int("ADMISSION_CHEAP_COST", 5, 0, 100_000_000),
+      timeoutMs: int("ADMISSION_TIMEOUT_MS", 1_500, 0, 600_000),
+    }),
+    rateLimitCostPerMinute:
+      text("RATE_LIMIT_COST_PER_MINUTE") === undefined ? undefined : int("RATE_LIMIT_COST_PER_MINUTE", 0, 1, 1_000_000_000),
     limits: Object.freeze({
       maxDepth: int("MAX_DEPTH", 10, 1, 1000),
       maxAliases: int("MAX_ALIASES", 30, 0, 100_000),

@@ -14,6 +14,11 @@ export interface GatewayMetrics {
   observeBulkheadWait(endpoint: string): void;
   /** Calls now waiting for a slot of that route template. */
   observeBulkheadQueued(endpoint: string, queued: number): void;
+  /** Expose admission's in-flight cost and queue per lane on every scrape. */
+  watchAdmission(state: () => { inflight: Readonly<Record<string, number>>; queued: Readonly<Record<string, number>> }): void;
+  observeAdmissionWait(lane: string, seconds: number, admitted: boolean): void;
+  /** A refusal by a guard: OVERLOADED or RATE_LIMITED. */
+  countRefusal(code: "OVERLOADED" | "RATE_LIMITED"): void;
   /** Expose the list budget's use (boundary_list_budget_*) on every scrape. */
   watchListBudget(budget: ListBudget): void;
   observeRequest(
@@ -111,6 +116,19 @@ export function createMetrics(): GatewayMetrics {
     return name;
   };
 
+  const admissionWait = new Histogram({
+    name: "gateway_admission_wait_seconds",
+    help: "Time operations waited in an admission queue, by lane and whether they were admitted.",
+    labelNames: ["lane", "admitted"],
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: "gateway_guard_refusals_total",
+    help: "Operations refused by a guard before running: OVERLOADED (admission) or RATE_LIMITED (per-token rate).",
+    labelNames: ["code"],
+    registers: [registry],
+  });
   return {
     registry,
     observeUpstream(call) {
@@ -132,6 +150,32 @@ export function createMetrics(): GatewayMetrics {
     },
     observeBatch(loader, size) {
       batches.observe({ loader }, size);
+    },
+    watchAdmission(state) {
+      new Gauge({
+        name: "gateway_admission_inflight_cost",
+        help: "Estimated cost of the operations running, per admission lane (MAX_INFLIGHT_COST).",
+        labelNames: ["lane"],
+        registers: [registry],
+        collect() {
+          for (const [lane, cost] of Object.entries(state().inflight)) this.set({ lane }, cost);
+        },
+      });
+      new Gauge({
+        name: "gateway_admission_queue_length",
+        help: "Operations waiting for admission, per lane.",
+        labelNames: ["lane"],
+        registers: [registry],
+        collect() {
+          for (const [lane, n] of Object.entries(state().queued)) this.set({ lane }, n);
+        },
+      });
+    },
+    observeAdmissionWait(lane, seconds, admitted) {
+      admissionWait.observe({ lane, admitted: String(admitted) }, seconds);
+    },
+    countRefusal(code) {
+      refusals.inc({ code });
     },
     watchListBudget(budget) {
       new Gauge({

@@ -22,6 +22,7 @@ import { createCallScope } from "./boundary/call-scope.js";
 import { BoundaryError } from "./boundary/errors.js";
 import type { Config, TlsConfig } from "./config.js";
 import { createMetrics } from "./metrics.js";
+import { guardHooks } from "./guards/index.js";
 import { createObservabilityPlugin, createRequestObserver } from "./observability.js";
 import { createExplorer } from "./explorer/index.js";
 import type { GatewayContext } from "./graphql/context.js";
@@ -118,7 +119,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // execute and format through it.
   const documents =
     manifest && createDocumentResolver({ documents: manifest, mode: config.persistedDocumentsMode, logger, metrics: metrics.registry });
-  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: options.hooks, documents });
+  const core = createExecutionCore({
+    schema,
+    limits: config.limits,
+    contextDeps,
+    logger,
+    hooks: guardHooks(config, metrics, options.hooks),
+    documents,
+  });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
   const fastPath = config.fastLane ? createFastPath(core, observe) : undefined;

@@ -82,6 +82,7 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
             extensions: request.extensions,
             headers: (contextValue as HttpContext)[HEADERS] ?? {},
             context: contextValue,
+            cost: core.cost(prepared, request.variables),
           });
           decided.set(contextValue, { op: prepared, request: opRequest });
           const hookRefusal = await core.hooks.before(opRequest);

@@ -32,10 +32,12 @@ export interface OperationRequest {
   /** Headers of the HTTP request (over WebSocket: of the upgrade). Never log them: they carry tokens. */
   readonly headers: IncomingHttpHeaders;
   readonly context: GatewayContext;
+  /** The operation's estimated cost (src/graphql/cost.ts), as the limits computed it. */
+  readonly cost: number;
 }
 
 /** What a transport knows of a request beyond its prepared operation. */
-export type RequestFacts = Pick<OperationRequest, "transport" | "method" | "variables" | "extensions" | "headers" | "context">;
+export type RequestFacts = Pick<OperationRequest, "transport" | "method" | "variables" | "extensions" | "headers" | "context" | "cost">;
 
 /** The request the hooks see: a prepared operation and what carried it (one shape for every transport). */
 export function operationRequest(op: PreparedOperation, facts: RequestFacts): OperationRequest {

@@ -45,6 +45,8 @@ export interface ExecutionCore {
   prepare(query: string, operationName: string | undefined): Prepared;
   /** The query limits' refusal for this operation and these variables, or null (cached per document). */
   verdict(op: PreparedOperation, variables: Record<string, unknown> | undefined): GraphQLError | null;
+  /** The estimated cost of an operation whose verdict passed (from the verdict cache, no second walk). */
+  cost(op: PreparedOperation, variables: Record<string, unknown> | undefined): number;
   readonly context: ContextBuilder;
   readonly hooks: HookRunner;
   /** Every transport resolves a request's document here before preparing it; undefined without a manifest. */
@@ -74,7 +76,8 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
     schema,
     cache,
     prepare: (query, operationName) => cache.prepare(query, operationName),
-    verdict: (op, variables) => checkLimits(schema, op.document, op.operation, variables),
+    verdict: (op, variables) => checkLimits.check(schema, op.document, op.operation, variables),
+    cost: (op, variables) => checkLimits.cost(op.document, op.operation, variables),
     context: createContextBuilder(contextDeps),
     hooks,
     documents: options.documents,

@@ -153,7 +153,7 @@ export function checkLimits(
   variables: Record<string, unknown> | undefined,
   limits: QueryLimits,
   estimator: ComplexityEstimator,
-): GraphQLError | undefined {
+): GraphQLError | number {
   const shape = measureOperation(operation, document);
   if (shape.depth > limits.maxDepth)
     return refuse("depth", limits.maxDepth, shape.depth, "Select fewer nested levels (e.g. fewer `parent` hops).");
@@ -193,7 +193,7 @@ export function checkLimits(
       "Add `first: N` to list fields (a list without `first` counts as MAX_LIST_ITEMS sessions), or select fewer fields that need their own reads (connections, parent, related resources).",
     );
   }
-  return undefined;
+  return cost;
 }
 
 /** Whether an operation may run: the refusal, or null. Verdicts are cached per parsed document. */
@@ -203,6 +203,16 @@ export type LimitChecker = (
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
 ) => GraphQLError | null;
+
+/**
+ * The estimated cost of an operation that passed its verdict, read from the verdict cache (admission
+ * charges it; it is never walked twice). 0 for a refused operation or one never checked.
+ */
+export type CostReader = (
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+) => number;
 
 /** How a variable can change an operation's verdict: by its value, or only by its length (a list of ids). */
 type Influence = "value" | "length";
@@ -251,29 +261,40 @@ export function verdictVariables(document: DocumentNode): ReadonlyMap<string, In
  * (`verdictVariables`). Variables are still coerced on every request, so a value that does not coerce
  * is refused as before, whatever was cached.
  */
-export function createLimitChecker(limits: QueryLimits, maxListItems: number): LimitChecker {
+export function createLimitChecker(limits: QueryLimits, maxListItems: number): { check: LimitChecker; cost: CostReader } {
   const estimator = createCostEstimator(maxListItems);
-  const verdicts = new WeakMap<DocumentNode, { relevant: ReadonlyMap<string, Influence>; byKey: Map<string, GraphQLError | null> }>();
-  return (schema, document, operation, variables) => {
+  /** Per key: the refusal, or the estimated cost of an operation that may run. */
+  const verdicts = new WeakMap<DocumentNode, { relevant: ReadonlyMap<string, Influence>; byKey: Map<string, GraphQLError | number> }>();
+  const keyOf = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => {
     let perDocument = verdicts.get(document);
     if (!perDocument) verdicts.set(document, (perDocument = { relevant: verdictVariables(document), byKey: new Map() }));
-    if (operation.variableDefinitions?.length) {
-      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {});
-      if (coerced.errors) return coercionRefusal(coerced.errors[0]!);
-    }
     let key = operation.name?.value ?? "";
     for (const [name, how] of perDocument.relevant) {
       const value = variables?.[name];
       // `#n` for a list's length cannot be mistaken for a JSON value (a lone number would coerce to a list of one).
       key += `\u0000${how === "length" && Array.isArray(value) ? `#${value.length}` : (JSON.stringify(value) ?? "")}`;
     }
-    let refusal = perDocument.byKey.get(key);
-    if (refusal === undefined) {
-      refusal = checkLimits(schema, document, operation, variables, limits, estimator) ?? null;
+    return { perDocument, key };
+  };
+  const check: LimitChecker = (schema, document, operation, variables) => {
+    if (operation.variableDefinitions?.length) {
+      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {});
+      if (coerced.errors) return coercionRefusal(coerced.errors[0]!);
+    }
+    const { perDocument, key } = keyOf(document, operation, variables);
+    let verdict = perDocument.byKey.get(key);
+    if (verdict === undefined) {
+      verdict = checkLimits(schema, document, operation, variables, limits, estimator);
       // Bounded: one document seen with ever-new counts must not grow without end.
       if (perDocument.byKey.size >= 64) perDocument.byKey.clear();
-      perDocument.byKey.set(key, refusal);
+      perDocument.byKey.set(key, verdict);
     }
-    return refusal;
+    return typeof verdict === "number" ? null : verdict;
   };
+  const cost: CostReader = (document, operation, variables) => {
+    const { perDocument, key } = keyOf(document, operation, variables);
+    const verdict = perDocument.byKey.get(key);
+    return typeof verdict === "number" ? verdict : 0;
+  };
+  return { check, cost };
 }

@@ -14,6 +14,8 @@ export enum GatewayErrorCode {
   BAD_USER_INPUT = "BAD_USER_INPUT",
   CONFLICT = "CONFLICT",
   RATE_LIMITED = "RATE_LIMITED",
+  /** Refused by admission: the in-flight cost budget stayed full (HTTP 503, `retryAfter`). */
+  OVERLOADED = "OVERLOADED",
   UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE",
   UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT",
   UPSTREAM_ERROR = "UPSTREAM_ERROR",

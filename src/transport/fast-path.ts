@@ -85,7 +85,15 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
     async run(plan, headers, callScope, started) {
       const { op, variables } = plan;
       const context = core.context.build(headers, callScope);
-      const request = operationRequest(op, { transport: "http", method: "POST", variables, extensions: plan.extensions, headers, context });
+      const request = operationRequest(op, {
+        transport: "http",
+        method: "POST",
+        variables,
+        extensions: plan.extensions,
+        headers,
+        context,
+        cost: core.cost(op, variables),
+      });
       let status = 200;
       const responseHeaders: Record<string, string> = {};
       let errors: GraphQLFormattedError[] | undefined;

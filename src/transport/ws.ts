@@ -194,6 +194,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           extensions,
           headers: connection.headers,
           context: contextValue,
+          cost: core.cost(op, variables),
         });
         const hookRefusal = await core.hooks.before(request);
         if (hookRefusal) {

@@ -123,7 +123,7 @@ describe("the verdict cache", () => {
     const schema = buildSchema(
       `type Query { session(id: ID!): Session, sessions(first: Int, after: String): [Session] } type Session { id: ID, connections: [Int] }`,
     );
-    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000);
+    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000).check;
     const doc = parse(
       `query($id: ID!, $n: Int, $after: String) { session(id: $id) { id } sessions(first: $n, after: $after) { connections } }`,
     );
@@ -141,7 +141,7 @@ describe("the verdict cache", () => {
 
   it("tells a list's length from a lone value that coerces to a list of one", () => {
     const schema = buildSchema(`type Query { nodes(ids: [ID!]!): [Session] } type Session { id: ID, connections: [Int] }`);
-    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000);
+    const check = createLimitChecker({ maxDepth: 10, maxAliases: 10, maxRootFields: 10, maxCost: 100 }, 10_000).check;
     const doc = parse(`query($ids: [ID!]!) { nodes(ids: $ids) { connections } }`);
     const op = getOperationAST(doc)!;
     // 60 as one id is a list of one: 1 x (1 read + connections) = 2.

@@ -22,6 +22,7 @@ const RULES: readonly { from: string; to: readonly string[]; why: string }[] = [
   { from: "live/", to: ["graphql/"], why: "the live layer throws its own errors; the error funnel maps them" },
   { from: "graphql/", to: ["server.ts", "transport/", "execution/"], why: "GraphQL types and resolvers sit below the transports" },
   { from: "execution/", to: ["server.ts", "transport/"], why: "the execution core knows no transport; transports call it" },
+  { from: "guards/", to: ["server.ts", "transport/"], why: "guards are request hooks: they apply to every transport through the core" },
 ];
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "../..", "src");
