@@ -97,6 +97,10 @@ export interface Config {
   /** `MAX_CONNECTIONS`: most open client connections (HTTP and WebSocket together); more are refused at
    * accept. Default 1024. */
   readonly maxConnections: number;
+  /** `CORS_ORIGINS`: comma-separated exact origins (`https://console.example.com`) whose pages may call
+   * `/graphql` and `/graphql/stream` from a browser, without credentials (src/transport/cors.ts). Unset:
+   * no CORS headers at all. */
+  readonly corsOrigins: readonly string[] | undefined;
 }
 
 export interface QueryLimits {
@@ -256,6 +260,7 @@ export function loadConfig(env: Env): Config {
     httpRequestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 30_000, 1_000, 3_600_000),
     httpHeadersTimeoutMs: int("HTTP_HEADERS_TIMEOUT_MS", 10_000, 1_000, 3_600_000),
     maxConnections: int("MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    corsOrigins: originList(text("CORS_ORIGINS")),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
@@ -286,4 +291,16 @@ function hostList(raw: string | undefined): readonly string[] | undefined {
     )
     .filter((h) => h !== "");
   return Object.freeze(names);
+}
+
+/** `CORS_ORIGINS` as exact origins (a browser's `Origin` header: scheme, host and port, no path); a
+ * trailing slash is dropped. Undefined when unset. */
+function originList(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  return Object.freeze(
+    raw
+      .split(",")
+      .map((o) => o.trim().replace(/\/$/, ""))
+      .filter((o) => o !== ""),
+  );
 }

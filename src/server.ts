@@ -31,6 +31,7 @@ import { createFastPath } from "./transport/fast-path.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
+import { createCors } from "./transport/cors.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
 
 export interface GatewayOptions {
@@ -80,6 +81,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
   };
   const acceptsHost = createHostCheck(allowedHostsFor(config.allowedHosts, config.host, contextDeps.fallbackToken !== undefined));
+  const cors = createCors(config.corsOrigins);
   const readiness = createReadiness(client, config.readyCacheMs);
   // GraphiQL at /graphiql, its assets served from node_modules (no CDN); Sandbox stays on /graphql.
   const explorer = config.explorer ? await createExplorer({ logger, introspection: config.introspection }) : undefined;
@@ -196,6 +198,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       });
       return;
     }
+    if (cors(req, res, url.pathname)) return;
     if (url.pathname === "/healthz") {
       sendJson(res, 200, { status: "ok" });
       return;
