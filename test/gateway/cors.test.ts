@@ -41,7 +41,8 @@ describe("CORS with CORS_ORIGINS set", () => {
   });
 
   it("puts Allow-Origin, Vary and Expose-Headers on real answers to an allowed origin, on both lanes", async () => {
-    for (const extra of [{}, { "apollo-require-preflight": "true", accept: "application/graphql-response+json" }]) {
+    const lanes: Record<string, string>[] = [{}, { "apollo-require-preflight": "true", accept: "application/graphql-response+json" }];
+    for (const extra of lanes) {
       const res = await fetch(`${stack.gateway.url}/graphql`, {
         method: "POST",
         headers: { origin: CONSOLE, "content-type": "application/json", ...extra },
