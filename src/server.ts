@@ -32,6 +32,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
 import { createCors } from "./transport/cors.js";
+import { createSseHandler } from "./transport/sse.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
 
 export interface GatewayOptions {
@@ -169,6 +170,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics: metrics.registry,
   });
 
+  // GraphQL over SSE on /graphql/stream, with the WebSocket transport's pollers (src/transport/sse.ts).
+  const sse = createSseHandler({
+    core,
+    live: subscriptions.live,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    maxBufferBytes: config.maxSocketBufferBytes,
+    logger,
+  });
+
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err: unknown) => {
       logger.error({ err }, "request handler failed");
@@ -214,6 +225,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     if (explorer?.matches(url.pathname)) {
       await explorer.handle(req, res, url);
+      return;
+    }
+    if (url.pathname === "/graphql/stream") {
+      await sse.handle(req, res);
       return;
     }
     if (url.pathname !== "/graphql") {
