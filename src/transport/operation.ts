@@ -35,10 +35,14 @@ export function credentialsOf(headers: IncomingHttpHeaders, token: unknown): Cre
 
 /** The refusal of a subscription past MAX_SUBSCRIPTIONS_PER_CONNECTION. */
 export function connectionCapError(max: number): GraphQLError {
-  return gatewayError(GatewayErrorCode.RATE_LIMITED, `This connection already has its most open subscriptions (${max}); complete one first.`, {
-    retryAfter: null,
-    limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
-  });
+  return gatewayError(
+    GatewayErrorCode.RATE_LIMITED,
+    `This connection already has its most open subscriptions (${max}); complete one first.`,
+    {
+      retryAfter: null,
+      limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    },
+  );
 }
 
 export interface OperationPayload {

@@ -65,16 +65,17 @@ export function createSseHandler(options: SseOptions): SseHandler {
     return new URL(req.url ?? "/", "http://gateway.invalid").searchParams.get("token") ?? undefined;
   };
   const refuse = (status: number, code: string, message: string) =>
-    [JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, statusText: "", headers: { "content-type": "application/json; charset=utf-8" } }] as [
-      string,
-      { status: number; statusText: string; headers: Record<string, string> },
-    ];
+    [
+      JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+      { status, statusText: "", headers: { "content-type": "application/json; charset=utf-8" } },
+    ] as [string, { status: number; statusText: string; headers: Record<string, string> }];
 
   const handler = createHandler({
     schema: core.schema,
     authenticate(req) {
       const raw = req.raw;
-      if (!credentialsOf(raw.headers, undefined)) return refuse(401, "UNAUTHENTICATED", "The Authorization header is not a valid header value.");
+      if (!credentialsOf(raw.headers, undefined))
+        return refuse(401, "UNAUTHENTICATED", "The Authorization header is not a valid header value.");
       const token = streamToken(raw);
       if (raw.method === "PUT") {
         // The gateway names the stream, never the client: a chosen name could collide with another's.
@@ -105,7 +106,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
       const token = streamToken(raw);
       const owner = token === undefined ? undefined : owners.get(token);
       if (owner && owner.open >= options.maxSubscriptionsPerConnection) {
-        return { errors: format([connectionCapError(options.maxSubscriptionsPerConnection)]) } as unknown as OperationResult;
+        return { data: null, errors: [connectionCapError(options.maxSubscriptionsPerConnection)] } as unknown as OperationResult;
       }
       const query = typeof params.query === "string" ? params.query : "";
       const started = await startOperation(
@@ -117,7 +118,8 @@ export function createSseHandler(options: SseOptions): SseHandler {
         credentials,
         false,
       );
-      if (!("request" in started)) return { errors: format(started) } as unknown as OperationResult;
+      // graphql-sse sends a result only when it has a data key (its isExecutionResult); onNext formats it.
+      if (!("request" in started)) return { data: null, errors: [...started] } as unknown as OperationResult;
       running.set(raw, started.request);
       if (owner && started.request.operationType === "subscription") {
         owner.open++;
@@ -170,7 +172,10 @@ export function createSseHandler(options: SseOptions): SseHandler {
         await handler(req, res);
       } catch (err) {
         logger.error({ err }, "event stream failed");
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }));
+        if (!res.headersSent)
+          res
+            .writeHead(500, { "content-type": "application/json" })
+            .end(JSON.stringify({ errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }));
         else res.destroy();
       }
     },
