@@ -125,6 +125,10 @@ export interface Config {
    * and counts what `enforce` would refuse. Default `log`: as Apollo Router, a manifest alone refuses nothing,
    * so a deployment can watch the count reach zero before it enforces. Ignored without a manifest. */
   readonly persistedDocumentsMode: "enforce" | "log";
+  /** `CORS_ORIGINS`: comma-separated exact origins (`https://console.example.com`) whose pages may call
+   * `/graphql` and `/graphql/stream` from a browser, without credentials (src/transport/cors.ts). Unset:
+   * no CORS headers at all. */
+  readonly corsOrigins: readonly string[] | undefined;
 }
 
 export interface QueryLimits {
@@ -302,6 +306,7 @@ export function loadConfig(env: Env): Config {
     maxConnections: int("MAX_CONNECTIONS", 1024, 1, 1_000_000),
     persistedDocuments: text("PERSISTED_DOCUMENTS"),
     persistedDocumentsMode: oneOf("PERSISTED_DOCUMENTS_MODE", ["log", "enforce"] as const, "log"),
+    corsOrigins: originList(text("CORS_ORIGINS")),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
@@ -332,4 +337,16 @@ function hostList(raw: string | undefined): readonly string[] | undefined {
     )
     .filter((h) => h !== "");
   return Object.freeze(names);
+}
+
+/** `CORS_ORIGINS` as exact origins (a browser's `Origin` header: scheme, host and port, no path); a
+ * trailing slash is dropped. Undefined when unset. */
+function originList(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  return Object.freeze(
+    raw
+      .split(",")
+      .map((o) => o.trim().replace(/\/$/, ""))
+      .filter((o) => o !== ""),
+  );
 }

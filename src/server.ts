@@ -35,6 +35,8 @@ import { formatErrors } from "./execution/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
+import { createCors } from "./transport/cors.js";
+import { createSseHandler } from "./transport/sse.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
 
 export interface GatewayOptions {
@@ -90,6 +92,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     maxUpstreamConcurrency: config.maxUpstreamConcurrencyPerRequest,
   };
   const acceptsHost = createHostCheck(allowedHostsFor(config.allowedHosts, config.host, contextDeps.fallbackToken !== undefined));
+  const cors = createCors(config.corsOrigins);
   const readiness = createReadiness(client, config.readyCacheMs);
   // GraphiQL at /graphiql, its assets served from node_modules (no CDN); Sandbox stays on /graphql.
   const explorer = config.explorer ? await createExplorer({ logger, introspection: config.introspection }) : undefined;
@@ -186,6 +189,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics: metrics.registry,
   });
 
+  // GraphQL over SSE on /graphql/stream, with the WebSocket transport's pollers (src/transport/sse.ts).
+  const sse = createSseHandler({
+    core,
+    live: subscriptions.live,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    maxBufferBytes: config.maxSocketBufferBytes,
+    logger,
+  });
+
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err: unknown) => {
       logger.error({ err }, "request handler failed");
@@ -215,6 +228,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       });
       return;
     }
+    if (cors(req, res, url.pathname)) return;
     if (url.pathname === "/healthz") {
       sendJson(res, 200, { status: "ok" });
       return;
@@ -230,6 +244,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     if (explorer?.matches(url.pathname)) {
       await explorer.handle(req, res, url);
+      return;
+    }
+    if (url.pathname === "/graphql/stream") {
+      await sse.handle(req, res);
       return;
     }
     if (url.pathname !== "/graphql") {

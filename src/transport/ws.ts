@@ -5,21 +5,19 @@
  * core (src/execution/), as every HTTP request is; this file reads the socket's credentials, bounds what
  * one socket may hold, and writes the answers.
  */
-import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { GraphQLError } from "graphql";
 import { Counter, type Registry } from "prom-client";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
-import { isValidHeaderValue, type BoundaryClient } from "../boundary/client.js";
-import { lendsFallback } from "../execution/context.js";
+import type { BoundaryClient } from "../boundary/client.js";
 import { formatErrors } from "../execution/errors.js";
-import { isRequestErrors, operationRequest, type ExecutionCore, type OperationRequest } from "../execution/index.js";
+import type { ExecutionCore, OperationRequest } from "../execution/index.js";
 import { createSubscriptionExecutor } from "../execution/subscribe.js";
-import { GatewayErrorCode, gatewayError } from "../graphql/errors.js";
-import type { LiveContext } from "../graphql/resolvers/subscription.resolver.js";
 import { createLiveRegistry, type LiveRegistry } from "../live/registry.js";
 import type { Logger } from "../logger.js";
+import { connectionCapError, credentialsOf, startOperation, type Credentials } from "./operation.js";
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
@@ -76,7 +74,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     metrics: options.metrics,
   });
   /** Per connection, decided at `connection_init`: the credentials' headers and whether the gateway's token may stand in. */
-  const connections = new WeakMap<object, { headers: IncomingHttpHeaders; lend: boolean }>();
+  const connections = new WeakMap<object, Credentials>();
   /** Per open subscription: what its hooks saw, for their `after` when it ends. */
   const running = new Map<string, OperationRequest>();
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
@@ -130,79 +128,23 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       schema: core.schema,
       subscribe,
       onConnect(ctx) {
-        const request = ctx.extra.request;
         const params = ctx.connectionParams ?? {};
-        const fromParams = params.authorization ?? params.Authorization;
-        // A malformed credential is refused outright rather than silently dropped.
-        if (fromParams !== undefined && typeof fromParams !== "string") return false;
-        const token = nonBlank(fromParams) ?? nonBlank(request.headers.authorization);
-        // A token that cannot be a header value (CR/LF, control characters) is refused here (4403);
-        // the upstream client refuses it too, but a socket has no business living on with it.
-        if (token !== undefined && !isValidHeaderValue(token)) return false;
-        // Any web page may open a WebSocket to the gateway (no CORS or CSRF check guards it), so the
-        // gateway's own token (BOUNDARY_TOKEN, the demo admin) is lent only to same-origin pages and
-        // to clients that are not browsers. Others must bring a token.
-        const headers: IncomingHttpHeaders = { ...request.headers, authorization: token };
-        connections.set(ctx, { headers, lend: token === undefined && lendsFallback(request.headers) });
+        const credentials = credentialsOf(ctx.extra.request.headers, params.authorization ?? params.Authorization);
+        // A malformed token is refused here (4403); the upstream client refuses it too, but a socket has
+        // no business living on with it.
+        if (!credentials) return false;
+        connections.set(ctx, credentials);
         return true;
       },
       async onSubscribe(ctx, id, payload) {
         // graphql-ws has already registered this one, so the count includes it.
-        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-          return [
-            gatewayError(
-              GatewayErrorCode.RATE_LIMITED,
-              `This connection already has its most open subscriptions (${maxSubscriptions}); complete one first.`,
-              {
-                retryAfter: null,
-                limit: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
-              },
-            ),
-          ];
-        }
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) return [connectionCapError(maxSubscriptions)];
         const connection = connections.get(ctx);
         if (!connection) return [new GraphQLError("The connection is not initialised.", { extensions: { code: "BAD_REQUEST" } })];
-        let query = payload.query;
-        let extensions = payload.extensions ?? undefined;
-        if (core.documents) {
-          const answer = core.documents.resolve({ query, extensions, documentId: (payload as { documentId?: unknown }).documentId });
-          if (answer.kind === "refuse") return [answer.error];
-          query = answer.query as string;
-          extensions = answer.extensions as Record<string, unknown> | undefined;
-        }
-        const op = core.prepare(query, payload.operationName ?? undefined);
-        if (isRequestErrors(op)) return [...op.errors];
-        if (op.operation.operation !== "subscription") {
-          return [
-            new GraphQLError(
-              `Only subscriptions are served over WebSocket; send ${op.operation.operation === "query" ? "queries" : "mutations"} as HTTP POST to /graphql.`,
-              {
-                extensions: { code: "BAD_REQUEST" },
-              },
-            ),
-          ];
-        }
-        const variables = payload.variables ?? undefined;
-        const refusal = core.verdict(op, variables);
-        if (refusal) return [refusal];
-        const context = core.context.build(connection.headers, undefined, connection.lend);
-        const contextValue: LiveContext = { ...context, live };
-        const request = operationRequest(op, {
-          transport: "ws",
-          method: undefined,
-          variables,
-          extensions,
-          headers: connection.headers,
-          context: contextValue,
-          cost: core.cost(op, variables),
-        });
-        const hookRefusal = await core.hooks.before(request);
-        if (hookRefusal) {
-          core.hooks.after(request, { errors: format([hookRefusal]), status: undefined });
-          return [hookRefusal];
-        }
-        if (!core.hooks.empty) running.set(keyOf(ctx, id), request);
-        return { schema: core.schema, document: op.document, operationName: op.operationName, variableValues: variables, contextValue };
+        const started = await startOperation(core, live, "ws", undefined, payload, connection, true);
+        if (!("request" in started)) return [...started];
+        if (!core.hooks.empty) running.set(keyOf(ctx, id), started.request);
+        return started.args;
       },
       onNext(_ctx, _id, _payload, _args, result) {
         if (!result.errors) return undefined;
@@ -260,8 +202,4 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       return closed;
     },
   };
-}
-
-function nonBlank(value: unknown): string | undefined {
-  return typeof value === "string" && value.trim() !== "" ? value : undefined;
 }

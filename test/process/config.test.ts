@@ -50,6 +50,7 @@ describe("loadConfig", () => {
       workers: 1,
       allowedHosts: undefined,
       metricsPort: undefined,
+      corsOrigins: undefined,
       httpRequestTimeoutMs: 30_000,
       httpHeadersTimeoutMs: 10_000,
       maxConnections: 1024,
