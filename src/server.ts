@@ -111,7 +111,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
   // execute and format through it.
-  const core = createExecutionCore({ schema, limits: config.limits, contextDeps, logger, hooks: tracing ? [...(options.hooks ?? []), tracing.hook] : options.hooks });
+  const core = createExecutionCore({
+    schema,
+    limits: config.limits,
+    contextDeps,
+    logger,
+    hooks: tracing ? [...(options.hooks ?? []), tracing.hook] : options.hooks,
+  });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
   const fastPath = config.fastLane ? createFastPath(core, observe) : undefined;

@@ -21,7 +21,7 @@ const PARENT_ID = "00f067aa0ba902b7";
 
 let receiver: Server;
 let received: OtlpSpan[] = [];
-let resourceNames: string[] = [];
+const resourceNames: string[] = [];
 let traced: Stack;
 let untraced: Stack;
 
@@ -72,10 +72,14 @@ describe("tracing", () => {
     const id = await firstSessionId(traced);
     traced.emulator.calls.length = 0;
     received = [];
-    const res = await traced.gql(`query OneSession($id: ID!) { session(id: $id) { id } }`, { id }, {
-      token: traced.emulator.tokens.admin.token,
-      headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
-    });
+    const res = await traced.gql(
+      `query OneSession($id: ID!) { session(id: $id) { id } }`,
+      { id },
+      {
+        token: traced.emulator.tokens.admin.token,
+        headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.data!.session.id).toBe(id);
     await traced.gateway.stop(); // flushes the batch processor
@@ -113,10 +117,14 @@ describe("tracing", () => {
   it("sends no traceparent upstream when tracing is off", async () => {
     const id = await firstSessionId(untraced);
     untraced.emulator.calls.length = 0;
-    const res = await untraced.gql(`query OneSession($id: ID!) { session(id: $id) { id } }`, { id }, {
-      token: untraced.emulator.tokens.admin.token,
-      headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
-    });
+    const res = await untraced.gql(
+      `query OneSession($id: ID!) { session(id: $id) { id } }`,
+      { id },
+      {
+        token: untraced.emulator.tokens.admin.token,
+        headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
+      },
+    );
     expect(res.body.data!.session.id).toBe(id);
     expect(untraced.emulator.calls.length).toBeGreaterThan(0);
     expect(untraced.emulator.calls.filter((c) => c.traceparent !== undefined)).toEqual([]);
