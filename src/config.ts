@@ -45,6 +45,9 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** `LOG_LEVEL`: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
   readonly logLevel: LogLevel;
+  /** OpenTelemetry tracing: undefined (off, the default) unless OTEL_EXPORTER_OTLP_ENDPOINT,
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set (see docs/operations.md). */
+  readonly tracing: TracingConfig | undefined;
   /** `REQUEST_TIMEOUT_MS`: overall deadline of one GraphQL request's upstream work, retries included. Default 20000. */
   readonly requestTimeoutMs: number;
   /** `UPSTREAM_CONNECT_TIMEOUT_MS`: deadline of opening a connection to the controller. Default 3000. */
@@ -172,6 +175,13 @@ export class ConfigError extends Error {
   }
 }
 
+export interface TracingConfig {
+  /** OTEL_SERVICE_NAME, default `boundary-graphql`. */
+  readonly serviceName: string;
+  /** Where spans are POSTed (OTLP/HTTP); undefined: the exporter's default, http://localhost:4318/v1/traces. */
+  readonly tracesUrl: string | undefined;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parse `env` into a frozen Config, or throw a ConfigError that names every bad variable (never its
@@ -243,6 +253,21 @@ export function loadConfig(env: Env): Config {
   const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : "info";
   if (logLevel !== rawLevel) problems.push(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} must be one of ${LOG_LEVELS.join(", ")}`);
 
+  // The OpenTelemetry specification's variables: an endpoint (or the otlp exporter named) turns tracing on.
+  const otlpTraces = text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const otlpBase = text("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const tracesExporter = text("OTEL_TRACES_EXPORTER")?.toLowerCase();
+  const tracing: TracingConfig | undefined =
+    otlpTraces !== undefined || otlpBase !== undefined || tracesExporter === "otlp"
+      ? Object.freeze({
+          serviceName: text("OTEL_SERVICE_NAME") ?? "boundary-graphql",
+          // The base endpoint gets the signal's path appended; the per-signal one is used as given (OTLP exporter spec).
+          tracesUrl: otlpTraces ?? (otlpBase === undefined ? undefined : `${otlpBase.replace(/\/+$/, "")}/v1/traces`),
+        })
+      : undefined;
+  if (tracesExporter !== undefined && tracesExporter !== "otlp" && tracesExporter !== "none")
+    problems.push(`OTEL_TRACES_EXPORTER=${JSON.stringify(tracesExporter)} must be otlp or none`);
+
   const config: Config = {
     port: int("PORT", 4000, 0, 65535),
     host: text("HOST") ?? "0.0.0.0",
@@ -260,6 +285,7 @@ export function loadConfig(env: Env): Config {
     explorer: bool("EXPLORER", !production),
     maxBodyBytes: int("MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel,
+    tracing: tracesExporter === "none" ? undefined : tracing,
     requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 20_000, 1, 600_000),
     upstreamConnectTimeoutMs: int("UPSTREAM_CONNECT_TIMEOUT_MS", 3_000, 1, 600_000),
     upstreamRetries: int("UPSTREAM_RETRIES", 2, 0, 10),

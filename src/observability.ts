@@ -41,6 +41,7 @@ export function createRequestObserver(logger: Logger, metrics: GatewayMetrics): 
         errorCodes: codes,
         status,
         lane,
+        requestId: callScope?.requestId,
       },
       "graphql request",
     );

@@ -38,6 +38,8 @@ import { allowedHostsFor, createHostCheck } from "./host-policy.js";
 import { createCors } from "./transport/cors.js";
 import { createSseHandler } from "./transport/sse.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
+import { requestIdOf } from "./request-id.js";
+import { createTracing, type HttpSpan } from "./tracing.js";
 
 export interface GatewayOptions {
   /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
@@ -117,6 +119,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
             res.destroy();
           });
         });
+  // Undefined when tracing is off: the one check the hot path makes.
+  const tracing = config.tracing === undefined ? undefined : createTracing(config.tracing);
   const schema = config.federation ? await buildFederationSchema() : await buildGatewaySchema();
   // One core for every transport: Apollo's pipeline, the fast path and WebSocket prepare, limit, hook,
   // execute and format through it.
@@ -127,7 +131,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     limits: config.limits,
     contextDeps,
     logger,
-    hooks: guardHooks(config, metrics, options.hooks),
+    // Tracing first, so that refusals by the guards are traced too.
+    hooks: tracing ? [tracing.hook, ...guardHooks(config, metrics, options.hooks)] : guardHooks(config, metrics, options.hooks),
     documents,
   });
   const apolloExecution = createApolloExecution(core);
@@ -200,8 +205,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
 
   httpServer.on("request", (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      logger.error({ err }, "request handler failed");
+    // Before any answer, so that every one carries it (refusals, probes and metrics included).
+    const requestId = requestIdOf(req.headers["x-request-id"]);
+    res.setHeader("x-request-id", requestId);
+    const span = tracing?.startHttp(req.method ?? "GET", routeOf(req.url), req.headers);
+    if (span) res.once("close", () => span.end(res.statusCode));
+    handle(req, res, requestId, span).catch((err: unknown) => {
+      logger.error({ err, requestId }, "request handler failed");
       if (!res.headersSent)
         sendJson(res, 500, { errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();
@@ -219,7 +229,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, span: HttpSpan | undefined): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.invalid");
     // Probes are exempt: a kubelet sends the pod's IP as Host, and they carry no data and use no token.
     if (url.pathname !== "/healthz" && url.pathname !== "/readyz" && !acceptsHost(req.headers.host)) {
@@ -281,6 +291,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (plan) {
       const started = performance.now();
       const callScope = createCallScope(config.requestTimeoutMs);
+      callScope.requestId = requestId;
+      if (span) tracing!.bind(callScope, span.context);
       try {
         const answer = await fastPath!.run(plan, req.headers, callScope, started);
         // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB).
@@ -306,6 +318,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     };
     // Every upstream call made for this request, retries included, ends by this deadline.
     const callScope = createCallScope(config.requestTimeoutMs);
+    callScope.requestId = requestId;
+    if (span) tracing!.bind(callScope, span.context);
     const response = await apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest,
@@ -346,6 +360,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await apollo.stop();
         await client.close();
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        // Exports the spans still buffered.
+        await tracing?.shutdown();
       })();
       return stopping;
     },
@@ -385,6 +401,12 @@ async function loadTls(tls: TlsConfig): Promise<BoundaryClientOptions["tls"]> {
     ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
     rejectUnauthorized: !tls.insecure,
   };
+}
+
+/** The route of a request for its span: a fixed set, so that client-chosen paths never become names. */
+function routeOf(rawUrl: string | undefined): string {
+  const path = (rawUrl ?? "/").split("?", 1)[0]!;
+  return path === "/graphql" || path === "/healthz" || path === "/readyz" || path === "/metrics" || path === "/graphiql" ? path : "other";
 }
 
 /** Listen on `port` (0: any free one) and `host`; the base URL clients use. */

@@ -5,6 +5,7 @@
  * Node 20 it puts a hook on every promise of the process, which a GraphQL server makes many of.
  */
 import { setMaxListeners } from "node:events";
+import type { UpstreamTrace } from "./upstream-trace.js";
 
 export interface CallScope {
   /** Aborts when the inbound request's overall deadline passes. */
@@ -15,6 +16,10 @@ export interface CallScope {
   calls: number;
   /** Whose calls these are, for the list budget: a live poller's yield first. Default "query". */
   readonly lane?: "query" | "poll";
+  /** The inbound request's id (x-request-id), for its log lines and error extensions. */
+  requestId?: string;
+  /** Spans for this scope's upstream calls; set only when tracing is on (src/tracing.ts). */
+  trace?: UpstreamTrace;
 }
 
 /** Signals of the deadlines now pending, by the epoch ms at which they abort. */

@@ -278,7 +278,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     const attempts = method === "GET" ? retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await attemptOnce<T>(method, endpoint, path, auth, body, outer, scope, peek);
+        return await attemptOnce<T>(method, endpoint, path, auth, body, outer, scope, peek, attempt);
       } catch (err) {
         const failure = err as BoundaryError;
         const wait = attempt < attempts ? retryDelay(failure, attempt) : undefined;
@@ -312,6 +312,7 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     outer: AbortSignal | undefined,
     scope: CallScope | undefined,
     peek?: (body: string) => boolean,
+    attempt = 1,
   ): Promise<T> {
     const started = performance.now();
     let status = 0;
@@ -322,6 +323,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       "content-type": "application/json",
     };
     if (auth !== undefined) headers.authorization = auth;
+    const traced = scope?.trace?.start(endpoint, attempt, headers);
+    let failure: unknown;
     // The gateway's own bound whatever undici does: a call queued behind wedged connections ignores its
     // abort signal. The scope's shared signal is raced (no timer per call); an unscoped call gets one.
     const deadline = outer ?? AbortSignal.timeout(timeoutMs);
@@ -385,9 +388,11 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       }
       return parsed as T;
     } catch (err) {
-      throw classify(err, endpoint, deadline);
+      failure = classify(err, endpoint, deadline);
+      throw failure;
     } finally {
       options.onCall?.({ endpoint, status, durationMs: performance.now() - started });
+      traced?.(status, failure);
     }
   }
 

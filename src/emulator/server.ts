@@ -105,6 +105,7 @@ export function createEmulatorServer(deps: ServerDeps): EmulatorServer {
     const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
     const record: CallRecord = { method, path, query: Object.fromEntries(query), status: 0, start: started, end: started };
     if (req.headers.authorization !== undefined) record.authorization = req.headers.authorization;
+    if (typeof req.headers.traceparent === "string") record.traceparent = req.headers.traceparent;
     if (deps.callLog) deps.calls.push(record);
 
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {

@@ -85,6 +85,8 @@ export interface CallRecord {
   query: Record<string, string>;
   /** The raw Authorization header, if any. */
   authorization?: string;
+  /** The W3C `traceparent` header, when the caller sent one (tracing tests check propagation). */
+  traceparent?: string;
   /** Status code sent (0 if the connection was reset or stalled). */
   status: number;
   start: number;

@@ -21,6 +21,7 @@ import type { GatewayContext } from "../graphql/context.js";
 import type { ExecutionCore } from "./index.js";
 import { operationRequest, type OperationRequest, type PreparedOperation } from "./index.js";
 import { isRequestErrors } from "./prepared.js";
+import { withRequestId } from "./errors.js";
 
 /** Where an HTTP context carries its request's headers (copied by Apollo's per-operation clone). */
 const HEADERS: unique symbol = Symbol("request headers");
@@ -89,6 +90,10 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
           if (hookRefusal) throw fresh(hookRefusal);
         },
         async willSendResponse({ response, contextValue }) {
+          // Every error Apollo answers with, parse and validation errors included, names the request.
+          const requestId = contextValue.callScope?.requestId;
+          if (requestId !== undefined && response.body.kind === "single" && response.body.singleResult.errors)
+            response.body.singleResult.errors = response.body.singleResult.errors.map((e) => withRequestId(e, requestId));
           const entry = decided.get(contextValue);
           if (!entry) return;
           const body = response.body.kind === "single" ? response.body.singleResult : response.body.initialResult;

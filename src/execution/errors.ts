@@ -134,9 +134,15 @@ export interface ErrorHead {
  * (set by refusals: a limit's 400, an overload's 503 and Retry-After) sets the status and headers and is
  * dropped from the answer; an error without a code gets INTERNAL_SERVER_ERROR before the formatter.
  */
+/** The error with the request's id in its extensions, so a client's report can be matched to the logs. */
+export function withRequestId(error: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
+  return { ...error, extensions: { ...error.extensions, requestId } };
+}
+
 export function formatErrors(
   errors: readonly GraphQLError[],
   formatError: ErrorFormatter,
+  requestId?: string,
 ): { errors: GraphQLFormattedError[]; head: ErrorHead } {
   const head: ErrorHead = { headers: {} };
   const formatted = errors.map((error) => {
@@ -152,7 +158,8 @@ export function formatErrors(
         if (http.headers) for (const [k, v] of http.headers) head.headers[k] = v;
         delete extensions.http;
       }
-      return formatError({ ...error.toJSON(), extensions }, error);
+      const formatted = formatError({ ...error.toJSON(), extensions }, error);
+      return requestId === undefined ? formatted : withRequestId(formatted, requestId);
     } catch {
       // As Apollo answers when a formatter throws (ours does not).
       return { message: "Internal server error", extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR } };

@@ -101,7 +101,7 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
       let extensions: Record<string, unknown> | undefined;
       const refusal = core.hooks.empty ? undefined : await core.hooks.before(request);
       if (refusal) {
-        const formatted = formatErrors([refusal], core.formatError);
+        const formatted = formatErrors([refusal], core.formatError, callScope.requestId);
         errors = formatted.errors;
         status = formatted.head.status ?? 500;
         Object.assign(responseHeaders, formatted.head.headers);
@@ -110,7 +110,7 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
         data = result.data;
         extensions = result.extensions;
         if (result.errors) {
-          const formatted = formatErrors(result.errors, core.formatError);
+          const formatted = formatErrors(result.errors, core.formatError, callScope.requestId);
           errors = formatted.errors;
           Object.assign(responseHeaders, formatted.head.headers);
           // Errors and no data is a request error (400) unless an error asked for a status.

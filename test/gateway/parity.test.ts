@@ -128,11 +128,14 @@ const CASES: Case[] = [
 const httpText = (c: Case) => c.text.replace("ROOT", "session");
 const wsText = (c: Case) => c.text.replace(/^query/, "subscription").replace("ROOT", "sessionUpdated");
 
+/** One id for both HTTP requests of a case: errors name their request, and the two bodies stay comparable byte for byte. */
+const idOf = (c: Case) => `parity-${c.name.replace(/[^A-Za-z0-9]+/g, "-")}`;
+
 async function viaPost(c: Case) {
   c.before?.();
   const res = await fetch(`${stack.gateway.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${(c.token ?? (() => admin))()}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${(c.token ?? (() => admin))()}`, "x-request-id": idOf(c) },
     body: JSON.stringify({ query: httpText(c), variables: c.variables?.() }),
   });
   return { status: res.status, contentType: res.headers.get("content-type"), body: await res.text() };
@@ -143,7 +146,7 @@ async function viaGet(c: Case) {
   const params = new URLSearchParams({ query: httpText(c) });
   if (c.variables) params.set("variables", JSON.stringify(c.variables()));
   const res = await fetch(`${stack.gateway.url}/graphql?${params}`, {
-    headers: { authorization: `Bearer ${(c.token ?? (() => admin))()}`, "apollo-require-preflight": "true" },
+    headers: { authorization: `Bearer ${(c.token ?? (() => admin))()}`, "apollo-require-preflight": "true", "x-request-id": idOf(c) },
   });
   return { status: res.status, contentType: res.headers.get("content-type"), body: await res.text() };
 }
@@ -177,9 +180,15 @@ function comparable(body: {
     errors: body.errors?.map((e) => ({
       message: e.message,
       path: e.path?.map((p) => (p === "session" ? "ROOT" : p)),
-      extensions: e.extensions,
+      // A WebSocket message answers no HTTP request: its errors carry no request id.
+      extensions: withoutRequestId(e.extensions),
     })),
   };
+}
+
+function withoutRequestId(extensions: unknown) {
+  const { requestId: _, ...rest } = (extensions ?? {}) as Record<string, unknown>;
+  return extensions === undefined ? undefined : rest;
 }
 
 describe("every transport gives one answer", () => {
@@ -190,6 +199,7 @@ describe("every transport gives one answer", () => {
       expect(get, c.name).toEqual(post);
       const body = JSON.parse(post.body);
       expect(body.errors?.[0]?.extensions?.code, `${c.name}: ${post.body}`).toBe(c.code);
+      if (c.code !== undefined) expect(body.errors[0].extensions.requestId).toBe(idOf(c));
       if (c.code === undefined) expect(body.data.session.id).toBe(c.variables!().id);
       if (c.httpOnly) return;
       const viaSocket = await viaWs(c);

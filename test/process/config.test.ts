@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       explorer: true,
       maxBodyBytes: 1024 * 1024,
       logLevel: "info",
+      tracing: undefined,
       federation: false,
       maxUpstreamConcurrencyPerRequest: 16,
       subscriptionMinIntervalMs: 500,
