@@ -16,6 +16,7 @@
  *   6  overload: 60 whole listings at once with a session(id) reader every 20 ms beside them   gateway
  *      (peak RSS; listings complete / OVERLOADED / failed and their times; the reader's p50, p99, max).
  *      Not in the default set; alone: `npm run bench -- --scenarios 6 --rounds 1`
+ *      (BENCH_OVERLOAD_LISTINGS sets the burst's size, 60)
  *
  * Each scenario runs its targets alternately (A B C A B C ...) for `rounds` rounds and reports medians over
  * rounds, with ratios computed round by round from the same run. Upstream calls per operation come from

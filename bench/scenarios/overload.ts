@@ -12,12 +12,19 @@ import { memory, pct, resetPeak } from "../lib/sampling.js";
 import type { Settings } from "../lib/settings.js";
 import { type System, quiesce } from "../lib/system.js";
 
-/** Listings sent at once. */
-export const OVERLOAD_LISTINGS = 60;
+/** Listings sent at once: BENCH_OVERLOAD_LISTINGS (60), e.g. 20 to see how the footprint scales. */
+export const OVERLOAD_LISTINGS = Math.max(1, Math.min(1000, Number(process.env.BENCH_OVERLOAD_LISTINGS) || 60));
 /** The reader's period, ms. */
 const READER_PERIOD_MS = 20;
 
 type Outcome = "complete" | "overloaded" | "failed";
+
+/** Why listings failed: HTTP status and the first error code, e.g. "200 GATEWAY_TIMEOUT". */
+const failures = new Map<string, number>();
+const fail = (why: string): "failed" => {
+  failures.set(why, (failures.get(why) ?? 0) + 1);
+  return "failed";
+};
 
 export async function scenarioOverload(sys: System, s: Settings, sessionIds: string[]): Promise<ScenarioResult> {
   console.log(
@@ -92,12 +99,17 @@ export async function scenarioOverload(sys: System, s: Settings, sessionIds: str
         const r = await httpSend(listing);
         const ms = performance.now() - start;
         if (r.status === 503 || r.text.includes('"OVERLOADED"')) return { outcome: "overloaded", ms };
-        if (r.status !== 200) return { outcome: "failed", ms };
-        const v = JSON.parse(r.text) as { data?: { sessions?: { items?: unknown[] } }; errors?: unknown[] };
+        let v: { data?: { sessions?: { items?: unknown[] } | null }; errors?: { extensions?: { code?: string } }[] } = {};
+        try {
+          v = JSON.parse(r.text) as typeof v;
+        } catch {
+          // not JSON: counted by status below
+        }
         const n = v.data?.sessions?.items?.length;
-        return { outcome: n === s.sessions && !v.errors ? "complete" : "failed", ms };
-      } catch {
-        return { outcome: "failed", ms: performance.now() - start };
+        if (r.status === 200 && n === s.sessions && !v.errors) return { outcome: "complete", ms };
+        return { outcome: fail(`${r.status} ${v.errors?.[0]?.extensions?.code ?? `${n ?? "no"} items`}`), ms };
+      } catch (err) {
+        return { outcome: fail(`transport ${(err as { code?: string }).code ?? "error"}`), ms: performance.now() - start };
       }
     }),
   );
@@ -110,6 +122,8 @@ export async function scenarioOverload(sys: System, s: Settings, sessionIds: str
   const after = memory(sys.gateway.pid);
   assertAlive();
 
+  const failedWhy = [...failures].map(([k, n]) => `${n} x ${k}`).join(", ");
+  failures.clear();
   const count = (o: Outcome) => listings.filter((l) => l.outcome === o).length;
   const times = listings.map((l) => l.ms).sort((a, b) => a - b);
   const rsorted = [...readerMs].sort((a, b) => a - b);
@@ -131,7 +145,8 @@ export async function scenarioOverload(sys: System, s: Settings, sessionIds: str
   console.log(
     `  peak RSS ${peakMiB.toFixed(0)} MiB (before ${before.rssMiB.toFixed(0)}); listings complete ${row.complete}, OVERLOADED ${row.overloaded}, failed ${row.failed}; ` +
       `listing time p50 ${row.listingP50Ms.toFixed(0)} max ${row.listingMaxMs.toFixed(0)} ms; ` +
-      `reader p50 ${row.readerP50Ms.toFixed(1)} p99 ${row.readerP99Ms.toFixed(1)} max ${row.readerMaxMs.toFixed(1)} ms over ${readerMs.length} reads (${readerErrors} errors)`,
+      `reader p50 ${row.readerP50Ms.toFixed(1)} p99 ${row.readerP99Ms.toFixed(1)} max ${row.readerMaxMs.toFixed(1)} ms over ${readerMs.length} reads (${readerErrors} errors)` +
+      (failedWhy ? `\n  failed: ${failedWhy}` : ""),
   );
   return {
     id: 6,
@@ -147,6 +162,7 @@ export async function scenarioOverload(sys: System, s: Settings, sessionIds: str
       gatewayRssBeforeMiB: before.rssMiB,
       gatewayRssAfterMiB: after.rssMiB,
       peakResetBeforeScenario: peakReset,
+      failedWhy,
       listingTimesMs: times.map((t) => Math.round(t)).join(","),
     },
   };
