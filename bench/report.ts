@@ -93,6 +93,26 @@ export function table(suites: SuiteResult[]): string {
   const rows: string[][] = [];
   for (const suite of suites) {
     for (const sc of suite.scenarios) {
+      if (sc.id === 6) {
+        // One burst, not rounds: its own line.
+        const m = sc.targets[0]!.median;
+        rows.push([
+          `${suite.latencyMs} ms`,
+          `${sc.id} ${sc.title}`,
+          "gateway",
+          `peak ${fmt(m.peakRssMiB!)} MiB`,
+          "",
+          fmt(m.readerP50Ms!),
+          fmt(m.readerP99Ms!),
+          `complete ${m.complete}, OVERLOADED ${m.overloaded}, failed ${m.failed}; listing max ${fmt(m.listingMaxMs!)} ms; reader max ${fmt(m.readerMaxMs!)} ms`,
+          "",
+          "",
+          "",
+          "",
+          "",
+        ]);
+        continue;
+      }
       sc.targets.forEach((t, i) => {
         const m = t.median;
         const main = sc.primary === "wallMs" ? `${fmt(m.wallMs!)} ms` : `${fmt(m.rps!)} req/s`;
@@ -184,12 +204,14 @@ export function chartRows(suites: SuiteResult[]): ChartRow[] {
           ? `${c("gateway / proxy").toFixed(2)}x proxy, ${c("gateway / direct").toFixed(2)}x direct`
           : sc.id === 3
             ? `${c("gateway / direct").toFixed(2)}x direct; peak RSS ${fmt(sc.extra.gatewayPeakMiB as number)} MiB`
-            : sc.id === 4
-              ? `gateway adds p50 ${signed(c("gateway - direct, p50"))}, p99 ${signed(c("gateway - direct, p99"))}`
-              : `${c("gateway / proxy").toFixed(2)}x proxy`;
+            : sc.id === 6
+              ? `complete ${sc.targets[0]!.median.complete}, OVERLOADED ${sc.targets[0]!.median.overloaded}, failed ${sc.targets[0]!.median.failed}`
+              : sc.id === 4
+                ? `gateway adds p50 ${signed(c("gateway - direct, p50"))}, p99 ${signed(c("gateway - direct, p99"))}`
+                : `${c("gateway / proxy").toFixed(2)}x proxy`;
       const p: Panel = {
         title: `${sc.id}. ${sc.title}`,
-        unit: key === "rps" ? "req/s" : key === "wallMs" ? "ms per listing" : "p99 ms",
+        unit: key === "rps" ? "req/s" : key === "wallMs" ? "ms per listing" : key === "peakRssMiB" ? "peak RSS MiB" : "p99 ms",
         bars: sc.targets.map(bar),
         note,
       };

@@ -13,6 +13,10 @@
  *   5  sessions(first: 100) with every neighbour (target, user, host, hostSet, authToken: each one's scalar
  *      fields, from schema.graphql)                      gateway | proxy GET /sessions?first=100&neighbours=1
  *      (skipped when Session has no such fields)
+ *   6  overload: 60 whole listings at once with a session(id) reader every 20 ms beside them   gateway
+ *      (peak RSS; listings complete / OVERLOADED / failed and their times; the reader's p50, p99, max).
+ *      Not in the default set; alone: `npm run bench -- --scenarios 6 --rounds 1`
+ *      (BENCH_OVERLOAD_LISTINGS sets the burst's size, 60)
  *
  * Each scenario runs its targets alternately (A B C A B C ...) for `rounds` rounds and reports medians over
  * rounds, with ratios computed round by round from the same run. Upstream calls per operation come from
@@ -37,7 +41,7 @@
  *   --latency L      LATENCY_MS            upstream latency the emulator adds, ms; a list (0,3) runs the suite per value (0)
  *   --rate R         BENCH_RATE            requests/s of scenario 4 (200)
  *   --rate-connections N  BENCH_RATE_CONNECTIONS  connections of scenario 4 (1)
- *   --scenarios L    BENCH_SCENARIOS       which scenarios, e.g. 1,2 (1,2,3,4,5)
+ *   --scenarios L    BENCH_SCENARIOS       which scenarios, e.g. 1,2 (1,2,3,4,5; 6 on request)
  *   --cpu-prof DIR   BENCH_CPU_PROF        run the gateway with `node --cpu-prof` writing into DIR
  *   --gateway-node-args "A B"  BENCH_GATEWAY_NODE_ARGS  extra node flags for the gateway only, e.g.
  *                                         "--max-semi-space-size=64" (recorded in the results)
@@ -143,7 +147,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     latencies: list("latency", "LATENCY_MS", [0], 0, 1000).slice(0, 4),
     rate: Math.round(num("rate", "BENCH_RATE", 200, 1, 100_000)),
     rateConnections: Math.round(num("rate-connections", "BENCH_RATE_CONNECTIONS", 1, 1, 100)),
-    scenarios: new Set(list("scenarios", "BENCH_SCENARIOS", [1, 2, 3, 4, 5], 1, 5)),
+    scenarios: new Set(list("scenarios", "BENCH_SCENARIOS", [1, 2, 3, 4, 5], 1, 6)),
     cpuProfDir: raw("cpu-prof", "BENCH_CPU_PROF"),
     gatewayNodeArgs: (raw("gateway-node-args", "BENCH_GATEWAY_NODE_ARGS") ?? "").split(/\s+/).filter((a) => a !== ""),
     mode,
@@ -154,7 +158,8 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
 
 async function main(): Promise<void> {
   const s = parseSettings(process.argv.slice(2), process.env);
-  if (s.rounds < 3) console.warn(`! ${s.rounds} round(s): medians of fewer than 3 rounds say little`);
+  if (s.rounds < 3 && [...s.scenarios].some((n) => n !== 6))
+    console.warn(`! ${s.rounds} round(s): medians of fewer than 3 rounds say little`);
   const started = new Date();
   if (s.build) await build();
   else if (s.mode === "dist") console.log("using dist/ as it is (--no-build)");

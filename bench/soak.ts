@@ -6,7 +6,12 @@
  * process, as in production, so its memory is measured alone. Only 127.0.0.1 is contacted; every loop
  * is bounded by SOAK_SECONDS.
  *
- * Knobs: SOAK_SECONDS (default 180), SOAK_CONNECTIONS (default 16), SOAK_SESSIONS (default 5000).
+ * The gateway runs with `--max-old-space-size=SOAK_HEAP_MIB`, the heap limit the Dockerfile sets for its
+ * documented 512 MiB container (docs/performance.md, "Sizing memory"), so the RSS series below shows where
+ * memory settles under that limit rather than how far V8 lets an unlimited heap grow before collecting.
+ *
+ * Knobs: SOAK_SECONDS (default 180), SOAK_CONNECTIONS (default 16), SOAK_SESSIONS (default 5000),
+ * SOAK_HEAP_MIB (default 256).
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -18,6 +23,7 @@ import { startEmulator } from "../src/emulator/index.js";
 const seconds = Number(process.env.SOAK_SECONDS ?? 180);
 const connections = Number(process.env.SOAK_CONNECTIONS ?? 16);
 const sessions = Number(process.env.SOAK_SESSIONS ?? 5000);
+const heapMiB = Number(process.env.SOAK_HEAP_MIB ?? 256);
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 function rssKiB(pid: number): number {
@@ -28,7 +34,7 @@ function rssKiB(pid: number): number {
 async function main(): Promise<void> {
   const emulator = await startEmulator({ port: 0, sessions, seed: 42, callLog: false, cancelDelayMs: 2_000 });
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, "--import", "tsx", "src/main.ts"], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -138,6 +144,15 @@ async function main(): Promise<void> {
     `\ngateway RSS (MiB): start ${(rssStart / 1024).toFixed(1)}, middle ${(mid / 1024).toFixed(1)}, end ${(rssEnd / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}`,
   );
   console.log(`growth from the middle of the run to its end: ${(((rssEnd - mid) / mid) * 100).toFixed(1)}%`);
+  console.log(`RSS every 5 s (MiB): ${samples.map((k) => Math.round(k / 1024)).join(" ")}`);
+  // Settled: the last third of the run peaks no higher than the middle third did (plus 5% for noise).
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const midMax = Math.max(...samples.slice(third, 2 * third));
+  const lastMax = Math.max(...samples.slice(2 * third));
+  console.log(
+    `heap limit ${heapMiB} MiB; peak of the middle third ${(midMax / 1024).toFixed(0)} MiB, of the last third ${(lastMax / 1024).toFixed(0)} MiB: ` +
+      (lastMax <= midMax * 1.05 ? "settled" : "still growing"),
+  );
 }
 
 function pick<T>(xs: readonly T[]): T {

@@ -7,6 +7,7 @@ import { startSystem, stopSystem } from "../lib/system.js";
 import type { Baseline } from "../lib/baseline.js";
 import { scenario4 } from "./added-latency.js";
 import { neighbourSelections, scenario5 } from "./neighbours.js";
+import { scenarioOverload } from "./overload.js";
 import { scenario2 } from "./session-page.js";
 import { scenario1 } from "./session-read.js";
 import { READ_IDS } from "./throughput.js";
@@ -39,6 +40,8 @@ export async function runSuite(s: Settings, latencyMs: number, baseline?: Baseli
       if (neighbours.length > 0) scenarios.push(await scenario5(sys, s, neighbours));
       else skipped.push("5 skipped: schema.graphql has no Session.target/user/host");
     }
+    // Last: its burst leaves the gateway's heap grown, which would colour any scenario after it.
+    if (s.scenarios.has(6)) scenarios.push(await scenarioOverload(sys, s, sessionIds));
     if (s.cpuProfDir && sys.measured) {
       console.log(
         `gateway profile: measured rounds from ${sys.measured.fromMs.toFixed(0)} to ${sys.measured.toMs.toFixed(0)} ms after start; ` +
