@@ -70,7 +70,7 @@ describe("a list token the controller cannot decode", () => {
       times: 1,
     });
     const err = soleError(await stack.gql(LIST, { after: token }, { token: admin }));
-    expect(err.extensions).toEqual({ code: "UPSTREAM_ERROR", upstream: { status: 500, kind: "Internal" } });
+    expect(err.extensions).toEqual({ code: "UPSTREAM_ERROR", upstream: { status: 500, kind: "Internal" }, requestId: expect.any(String) });
   });
 });
 

@@ -95,7 +95,7 @@ describe("errors carry a stable extensions.code", () => {
     stack.emulator.faults.add({ kind: "status", status: 500, body: { kind: "Internal", message: "pq: secret internals" }, times: 1 });
     const res = await stack.gql(ONE, { id: anyId() }, { token: admin });
     const err = soleError(res);
-    expect(err.extensions).toEqual({ code: "UPSTREAM_ERROR", upstream: { status: 500, kind: "Internal" } });
+    expect(err.extensions).toEqual({ code: "UPSTREAM_ERROR", upstream: { status: 500, kind: "Internal" }, requestId: expect.any(String) });
     expect(JSON.stringify(res.body)).not.toContain("secret internals");
   });
 

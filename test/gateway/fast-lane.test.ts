@@ -56,7 +56,8 @@ interface Answer {
 
 async function send(stack: Stack, c: Case): Promise<Answer> {
   const before = stack.emulator.calls.length;
-  const headers: Record<string, string> = { "content-type": "application/json", ...c.headers };
+  // One request id for both gateways: every error carries it (extensions.requestId), and the answers are compared byte for byte.
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": "compare", ...c.headers };
   const token = tokenOf(stack.emulator, c.role ?? "admin");
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const method = c.method ?? "POST";

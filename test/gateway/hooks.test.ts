@@ -99,7 +99,9 @@ describe("request hooks", () => {
 
     const refused = await post({ query: read("RefusedPost"), variables: { id: sessionId } });
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ errors: [{ message: "Refused by the guard: RefusedPost.", extensions: { code: "FORBIDDEN" } }] });
+    expect(refused.body).toEqual({
+      errors: [{ message: "Refused by the guard: RefusedPost.", extensions: { code: "FORBIDDEN", requestId: expect.any(String) } }],
+    });
     expect(stack.emulator.calls.length).toBe(callsForOne);
     expect(seen).toEqual([
       {
