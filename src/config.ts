@@ -84,6 +84,15 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** `WORKERS`: gateway processes (node:cluster) sharing the port. Default 1 (no cluster). */
   readonly workers: number;
+  /** `REDIS_URL`: Redis holding the state replicas and workers share (list budget, persisted queries), e.g.
+   * `redis://127.0.0.1:6379`. Unset: all state stays in this process and Redis is never loaded. */
+  readonly redisUrl: string | undefined;
+  /** `REDIS_PREFIX`: prefix of every key the gateway writes, so deployments can share one Redis.
+   * Default "boundary-graphql:". */
+  readonly redisPrefix: string;
+  /** `REDIS_KEY_SECRET`: secret of the keyed hash that stands for a token in Redis key names (tokens
+   * never go to Redis). Unset: a random one, stored once in Redis and shared by every replica. */
+  readonly redisKeySecret: string | undefined;
   /** `FEDERATION`: serve the schema as an Apollo Federation 2 subgraph (entities with `@key(fields: "id")`). Default false. */
   readonly federation: boolean;
   /** `MAX_UPSTREAM_CONCURRENCY_PER_REQUEST`: most upstream reads one GraphQL request keeps in flight at once. Default 16. */
@@ -242,6 +251,22 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  const redisUrl = (raw: string | undefined): string | undefined => {
+    if (raw === undefined) return undefined;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      parsed = undefined;
+    }
+    // Not echoed: a Redis URL may carry a password.
+    if (!parsed || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")) {
+      problems.push("REDIS_URL must be a redis:// or rediss:// URL (value not shown)");
+      return undefined;
+    }
+    return raw;
+  };
+
   const boundaryToken = text("BOUNDARY_TOKEN");
   // Visible characters only: anything else is no header value, and the upstream client would refuse
   // every request that falls back on it.
@@ -316,6 +341,9 @@ export function loadConfig(env: Env): Config {
     readyCacheMs: int("READY_CACHE_MS", 2_000, 0, 600_000),
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     workers: int("WORKERS", 1, 1, 64),
+    redisUrl: redisUrl(text("REDIS_URL")),
+    redisPrefix: text("REDIS_PREFIX") ?? "boundary-graphql:",
+    redisKeySecret: text("REDIS_KEY_SECRET"),
     federation: bool("FEDERATION", false),
     maxUpstreamConcurrencyPerRequest: int("MAX_UPSTREAM_CONCURRENCY_PER_REQUEST", 16, 1, 256),
     subscriptionMinIntervalMs: int("SUBSCRIPTION_MIN_INTERVAL_MS", 500, 1, 3_600_000),

@@ -21,6 +21,8 @@ export interface GatewayMetrics {
   countRefusal(code: "OVERLOADED" | "RATE_LIMITED"): void;
   /** Expose the list budget's use (boundary_list_budget_*) on every scrape. */
   watchListBudget(budget: ListBudget): void;
+  /** Expose whether Redis (REDIS_URL) is in use (gateway_redis_up) on every scrape. */
+  watchRedis(up: () => boolean): void;
   observeRequest(
     operation: string | undefined,
     outcome: RequestOutcome,
@@ -204,6 +206,16 @@ export function createMetrics(): GatewayMetrics {
           const { refused } = budget.state();
           this.set({ lane: "query" }, refused.query);
           this.set({ lane: "poll" }, refused.poll);
+        },
+      });
+    },
+    watchRedis(up) {
+      new Gauge({
+        name: "gateway_redis_up",
+        help: "1 while shared state lives in Redis (REDIS_URL), 0 while this process falls back to its own.",
+        registers: [registry],
+        collect() {
+          this.set(up() ? 1 : 0);
         },
       });
     },

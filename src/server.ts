@@ -40,6 +40,8 @@ import { createSseHandler } from "./transport/sse.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
 import { requestIdOf } from "./request-id.js";
 import { createTracing, type HttpSpan } from "./tracing.js";
+import { createLimiterFactory } from "./shared/limiter.js";
+import type { SharedRedis } from "./shared/redis.js";
 
 export interface GatewayOptions {
   /** Overrides `config.boundaryAddr` (demo mode passes the embedded emulator's URL). */
@@ -70,6 +72,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const manifest = config.persistedDocuments === undefined ? undefined : await loadPersistedDocuments(config.persistedDocuments);
 
   const metrics = createMetrics();
+  // REDIS_URL: state shared by replicas and workers (docs/scaling.md). Imported only when set, so a
+  // single process never loads the Redis client.
+  const redis: SharedRedis | undefined =
+    config.redisUrl === undefined
+      ? undefined
+      : (await import("./shared/redis.js")).connectRedis({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          keySecret: config.redisKeySecret,
+          logger,
+        });
+  const createLimiter = createLimiterFactory(redis);
+  if (redis) metrics.watchRedis(redis.up);
   const client: BoundaryClient = createBoundaryClient({
     baseUrl: boundaryAddr,
     timeoutMs: config.upstreamTimeoutMs,
@@ -83,7 +98,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     tls: options.tls ?? (await loadTls(config.tls)),
     onCall: metrics.observeUpstream,
     onWarning: (message) => logger.warn(message),
-    listBudget: createListBudget({ points: config.upstreamListBudget }),
+    listBudget: createListBudget({
+      points: config.upstreamListBudget,
+      ...(redis ? { createLimiter: (points, duration) => createLimiter({ points, duration, keyPrefix: "list-budget" }) } : {}),
+    }),
   });
   metrics.watchListBudget(client.listBudget!);
   const contextDeps = {
@@ -157,6 +175,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       warn: (m) => logger.warn(m),
       error: (m) => logger.error(m),
     },
+    // With Redis, a hash registered through one replica is served by all (the fast path leaves
+    // persisted queries to Apollo, so this is the only APQ cache).
+    ...(redis ? { persistedQueries: { cache: (await import("./shared/apq-cache.js")).createApqCache(redis) } } : {}),
     // Off unless enabled: an array body multiplies one request's cost past every per-operation limit.
     allowBatchedHttpRequests: config.allowBatchedRequests,
     // The parser stops at MAX_TOKENS: a document's parse (and all after it) is bounded by the limit.
@@ -245,7 +266,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     if (url.pathname === "/readyz") {
       const ready = await readiness();
-      sendJson(res, ready.ok ? 200 : 503, ready.ok ? { status: "ready" } : { status: "unavailable", reason: ready.reason });
+      // Redis is reported, never a reason to be unready: without it the gateway serves from its own state.
+      const shared = redis ? { redis: redis.up() ? "up" : "down" } : {};
+      sendJson(
+        res,
+        ready.ok ? 200 : 503,
+        ready.ok ? { status: "ready", ...shared } : { status: "unavailable", reason: ready.reason, ...shared },
+      );
       return;
     }
     if (url.pathname === "/metrics" && metricsServer === undefined) {
@@ -359,6 +386,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
         await apollo.stop();
         await client.close();
+        await redis?.close();
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         // Exports the spans still buffered.
         await tracing?.shutdown();

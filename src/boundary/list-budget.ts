@@ -16,6 +16,9 @@ export interface ListBudgetOptions {
   windowS?: number;
   /** Part of the budget pollers may use; the rest is kept for queries. Default 0.5. */
   pollShare?: number;
+  /** Builds the limiter that counts the calls; default `createListLimiter` (this process only). A
+   * deployment with replicas passes one whose store they share (src/shared/limiter.ts). */
+  createLimiter?: (points: number, windowS: number) => RateLimiterAbstract;
 }
 
 /** Who asks: a GraphQL query (gets the whole budget) or a live poller (yields first). */
@@ -43,9 +46,8 @@ export interface ListBudget {
 const KEY = "boundary:list";
 
 /**
- * The one place the limiter is built. A later change swaps its memory store for rate-limiter-flexible's
- * Redis store (RateLimiterRedis takes the same options plus a client), so that several gateway replicas
- * share the budget.
+ * The limiter of one process. Replicas share theirs instead through `ListBudgetOptions.createLimiter`
+ * (the same options, rate-limiter-flexible's Redis store), injected so this folder stays free of Redis.
  */
 export function createListLimiter(points: number, windowS: number): RateLimiterAbstract {
   return new RateLimiterMemory({ keyPrefix: "gateway", points, duration: windowS });
@@ -55,7 +57,7 @@ export function createListBudget(options: ListBudgetOptions): ListBudget {
   const windowS = options.windowS ?? 30;
   const points = options.points;
   const pollCap = Math.max(1, Math.floor(points * (options.pollShare ?? 0.5)));
-  const limiter = createListLimiter(points, windowS);
+  const limiter = (options.createLimiter ?? createListLimiter)(points, windowS);
   const refused: Record<ListLane, number> = { query: 0, poll: 0 };
   /** Calls taken in the window that ends at `windowEnds` (epoch ms), as of the last take. */
   let used = 0;

@@ -19,6 +19,11 @@ const RULES: readonly { from: string; to: readonly string[]; why: string }[] = [
     to: ["graphql/", "live/", "server.ts", "transport/", "execution/"],
     why: "loaders sit below GraphQL and the transports",
   },
+  {
+    from: "shared/",
+    to: ["boundary/", "loaders/", "graphql/", "live/", "execution/", "transport/", "server.ts"],
+    why: "Redis-backed state is injected into the layers that use it, never the other way round",
+  },
   { from: "live/", to: ["graphql/"], why: "the live layer throws its own errors; the error funnel maps them" },
   { from: "graphql/", to: ["server.ts", "transport/", "execution/"], why: "GraphQL types and resolvers sit below the transports" },
   { from: "execution/", to: ["server.ts", "transport/"], why: "the execution core knows no transport; transports call it" },
