@@ -144,13 +144,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // execute and format through it.
   const documents =
     manifest && createDocumentResolver({ documents: manifest, mode: config.persistedDocumentsMode, logger, metrics: metrics.registry });
+  const guards = guardHooks(config, metrics, { createLimiter, keyOf: redis && ((t) => redis.keyOf(t)) }, options.hooks);
   const core = createExecutionCore({
     schema,
     limits: config.limits,
     contextDeps,
     logger,
     // Tracing first, so that refusals by the guards are traced too.
-    hooks: tracing ? [tracing.hook, ...guardHooks(config, metrics, options.hooks)] : guardHooks(config, metrics, options.hooks),
+    hooks: tracing ? [tracing.hook, ...guards] : guards,
     documents,
   });
   const apolloExecution = createApolloExecution(core);

@@ -6,12 +6,26 @@ import type { Config } from "../config.js";
 import type { RequestHook } from "../execution/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { createAdmissionHook } from "./admission.js";
-import { createRateLimitHook, memoryRateLimiter } from "./rate-limit.js";
+import type { LimiterFactory } from "../shared/limiter.js";
+import { createRateLimitHook } from "./rate-limit.js";
 
-export function guardHooks(config: Config, metrics: GatewayMetrics, extra: readonly RequestHook[] = []): RequestHook[] {
+export interface GuardStores {
+  /** The one limiter factory (src/shared/limiter.ts): in this process, or across replicas with REDIS_URL. */
+  createLimiter: LimiterFactory;
+  /** With REDIS_URL: the deployment-wide keyed hash of a token (src/shared/redis.ts). */
+  keyOf?: (authorization: string) => Promise<string>;
+}
+
+export function guardHooks(
+  config: Config,
+  metrics: GatewayMetrics,
+  stores: GuardStores,
+  extra: readonly RequestHook[] = [],
+): RequestHook[] {
   const hooks: RequestHook[] = [];
   if (config.rateLimitCostPerMinute !== undefined) {
-    hooks.push(createRateLimitHook(memoryRateLimiter(config.rateLimitCostPerMinute), () => metrics.countRefusal("RATE_LIMITED")));
+    const limiter = stores.createLimiter({ points: config.rateLimitCostPerMinute, duration: 60, keyPrefix: "cost" });
+    hooks.push(createRateLimitHook(limiter, () => metrics.countRefusal("RATE_LIMITED"), stores.keyOf));
   }
   const admission = createAdmissionHook({
     ...config.admission,

@@ -5,23 +5,33 @@
  * limiter is passed in: memory for one gateway, RateLimiterRedis for replicas that share one allowance.
  */
 import { GraphQLError } from "graphql";
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { RequestHook } from "../execution/index.js";
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { OperationRequest, RequestHook } from "../execution/index.js";
 import { GatewayErrorCode } from "../graphql/errors.js";
 import { tokenKey } from "./token-key.js";
 
 /** The limiter for RATE_LIMIT_COST_PER_MINUTE in this process's memory. */
-export function memoryRateLimiter(costPerMinute: number): RateLimiterAbstract {
-  return new RateLimiterMemory({ points: costPerMinute, duration: 60, keyPrefix: "cost" });
-}
 
-export function createRateLimitHook(limiter: RateLimiterAbstract, onRefused?: () => void): RequestHook {
+/**
+ * `keyOf` names a token in a shared store (with REDIS_URL: an HMAC under the deployment's secret, so every
+ * replica counts a token under one key and no token reaches Redis); when it fails, the local hash is used.
+ */
+export function createRateLimitHook(
+  limiter: RateLimiterAbstract,
+  onRefused?: () => void,
+  keyOf?: (authorization: string) => Promise<string>,
+): RequestHook {
+  const keyFor = async (request: OperationRequest): Promise<string> => {
+    const authorization = request.headers.authorization;
+    if (!keyOf || !authorization) return tokenKey(request.headers);
+    return keyOf(authorization).catch(() => tokenKey(request.headers));
+  };
   return {
     name: "rate-limit",
     async before(request) {
       try {
         // A cost-0 operation (only `__typename`) still counts one, so no operation is free.
-        await limiter.consume(tokenKey(request.headers), Math.max(1, request.cost));
+        await limiter.consume(await keyFor(request), Math.max(1, request.cost));
       } catch (err) {
         // The store failing is not the caller's fault: let the operation run.
         if (!(err instanceof RateLimiterRes)) return;

@@ -4,6 +4,7 @@
  * never a request. Each gateway here is an in-process startGateway with its own Redis connection.
  */
 import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator } from "../../src/emulator/index.js";
@@ -87,6 +88,23 @@ describe("replicas sharing Redis", () => {
       expect(refused.body.errors[0].extensions.limit).toBe("UPSTREAM_LIST_BUDGET");
     }
     expect(callsTo(emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
+  });
+
+  it("count one per-token rate limit: RATE_LIMIT_COST_PER_MINUTE across replicas, keyed without the token", async () => {
+    const [a, b, c] = await replicas(3, { RATE_LIMIT_COST_PER_MINUTE: "3" });
+    const before = callsTo(emulator, "GET", /^\/v1\/sessions$/).length;
+    // Each listing costs 1: one answer per replica spends the token's 3.
+    for (const g of [a!, b!, c!]) expect((await post(g, { query: LIST })).body.errors).toBeUndefined();
+    for (const g of [c!, a!]) {
+      const refused = await post(g, { query: LIST });
+      expect(refused.status).toBe(429);
+      expect(refused.body.errors[0].extensions).toMatchObject({ code: "RATE_LIMITED", limit: "RATE_LIMIT_COST_PER_MINUTE" });
+    }
+    expect(callsTo(emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
+    const client = new Redis(redis.url);
+    const keys = await client.keys("*").finally(() => client.disconnect());
+    expect(keys.some((k) => k.includes("limit:cost"))).toBe(true);
+    expect(keys.join("\n")).not.toContain(emulator.tokens.admin.token);
   });
 
   it("serve a persisted query registered through another replica", async () => {
