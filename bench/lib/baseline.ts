@@ -7,7 +7,7 @@
  * runs on a machine whose load changes between them.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./processes.js";
@@ -25,7 +25,15 @@ export function prepareBaseline(ref: string): Baseline {
   const commit = git(["rev-parse", "--verify", `${ref}^{commit}`]);
   const dir = join(tmpdir(), `boundary-graphql-baseline-${commit.slice(0, 12)}`);
   const main = join(dir, "dist", "main.js");
+  // The packages' real folder, linked anew on every run: a link to a checkout that has since gone would
+  // leave a cached build that cannot start.
+  const modules = join(dir, "node_modules");
+  const link = () => {
+    rmSync(modules, { force: true });
+    symlinkSync(realpathSync(join(ROOT, "node_modules")), modules, "dir");
+  };
   if (existsSync(main)) {
+    link();
     console.log(`baseline ${ref} (${commit.slice(0, 8)}): using the build in ${dir}`);
     return { ref, commit, main };
   }
@@ -37,7 +45,7 @@ export function prepareBaseline(ref: string): Baseline {
   const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr.toString()}`);
   // This checkout's packages: a baseline whose lock file differs is measured with today's dependencies.
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  link();
   const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
     cwd: dir,
     encoding: "utf8",

@@ -41,8 +41,16 @@ export type RequestFacts = Pick<OperationRequest, "transport" | "method" | "vari
 
 /** The request the hooks see: a prepared operation and what carried it (one shape for every transport). */
 export function operationRequest(op: PreparedOperation, facts: RequestFacts): OperationRequest {
+  // Fields listed, not spread: a spread of objects of different shapes (one per transport) was 4% of the
+  // gateway's CPU for session(id) in the bench profile.
   return {
-    ...facts,
+    transport: facts.transport,
+    method: facts.method,
+    variables: facts.variables,
+    extensions: facts.extensions,
+    headers: facts.headers,
+    context: facts.context,
+    cost: facts.cost,
     operationType: op.operation.operation,
     operationName: op.operationName,
     query: op.query,
