@@ -328,6 +328,24 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
     // The gateway's own bound whatever undici does: a call queued behind wedged connections ignores its
     // abort signal. The scope's shared signal is raced (no timer per call); an unscoped call gets one.
     const deadline = outer ?? AbortSignal.timeout(timeoutMs);
+    /** One attempt's request, read whole (an unread body holds its socket until GC). */
+    async function send() {
+      const res = await pool.request({
+        method,
+        path: prefix + path,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // The attempt's own timeout is the pool's headersTimeout/bodyTimeout; `deadline` is the
+        // inbound request's.
+        signal: deadline,
+      });
+      status = res.statusCode;
+      // The controller announces its list quota on every list answer, 429s included.
+      if (endpoint === "GET /v1/sessions")
+        options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
+      // Read the whole body in every case: an unread body holds its socket until GC.
+      return { res, text: await res.body.text() };
+    }
     try {
       const answer = await raceAbort(
         (async () => {
@@ -346,23 +364,6 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
         })(),
         deadline,
       );
-      async function send() {
-        const res = await pool.request({
-          method,
-          path: prefix + path,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          // The attempt's own timeout is the pool's headersTimeout/bodyTimeout; `deadline` is the
-          // inbound request's.
-          signal: deadline,
-        });
-        status = res.statusCode;
-        // The controller announces its list quota on every list answer, 429s included.
-        if (endpoint === "GET /v1/sessions")
-          options.listBudget?.observe(header(res.headers["ratelimit"]), header(res.headers["ratelimit-policy"]));
-        // Read the whole body in every case: an unread body holds its socket until GC.
-        return { res, text: await res.body.text() };
-      }
       const { res, text } = answer;
       if (status >= 400) {
         throw new BoundaryApiError(
