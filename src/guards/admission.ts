@@ -1,8 +1,10 @@
 /**
  * Admission by cost: every operation's estimated cost (src/graphql/cost.ts, about one unit per
  * upstream read) is charged against a process-wide in-flight budget before anything runs, and given
- * back by the hook's `after`, once the answer is known (for a subscription: when it ends; its
- * per-event work is bounded by the pollers, so it holds the cost of its first execution for its life).
+ * back by the hook's `after`, once the answer is known. A subscription waits for admission like any
+ * operation (so an overloaded gateway refuses it with OVERLOADED) but gives its cost back at once: held
+ * for its life, a few hundred open subscriptions would shut every query out for as long as they stay
+ * open, while their per-event work is already bounded by MAX_POLLERS and MAX_POLLERS_PER_TOKEN.
  *
  * Two lanes: operations at or below `cheapCost` (a `session(id)` with its scope and neighbours) have a
  * budget of their own (ten times the heavy one), so they never queue behind whole listings. An operation that does not fit
@@ -135,8 +137,13 @@ export function createAdmissionHook(options: AdmissionOptions): AdmissionHook {
       const lane = request.cost <= options.cheapCost ? lanes.cheap : lanes.heavy;
       const key = tokenKey(request.headers);
       const cost = request.cost;
+      const held = request.operationType !== "subscription";
+      const admitted = () => {
+        if (held) leases.set(request, { lane, key, cost });
+        else lane.release(key, cost);
+      };
       if (lane.tryTake(key, cost)) {
-        leases.set(request, { lane, key, cost });
+        admitted();
         return;
       }
       const started = performance.now();
@@ -146,7 +153,7 @@ export function createAdmissionHook(options: AdmissionOptions): AdmissionHook {
           cost,
           admit: () => {
             clearTimeout(timer);
-            leases.set(request, { lane, key, cost });
+            admitted();
             options.onWait?.(lane.name, (performance.now() - started) / 1000, true);
             resolve();
           },
