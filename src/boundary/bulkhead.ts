@@ -24,6 +24,8 @@ interface Waiter {
 export interface Bulkhead {
   /** Resolves with the release function once both slots are held; rejects with the signal's reason. */
   acquire(route: string, resource: string, signal: AbortSignal | undefined): Promise<() => void>;
+  /** Calls waiting for a slot, all routes together. */
+  waiting(): number;
 }
 
 export function createBulkhead(options: BulkheadOptions): Bulkhead {
@@ -68,6 +70,11 @@ export function createBulkhead(options: BulkheadOptions): Bulkhead {
   }
 
   return {
+    waiting() {
+      let n = 0;
+      for (const queue of queues.values()) n += queue.length;
+      return n;
+    },
     acquire(route, resource, signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
       // A queued waiter that fits would already hold its slots (every release drains), so one that fits now

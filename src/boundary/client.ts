@@ -144,7 +144,7 @@ function createListTokenPhases(): ListTokenPhases {
 
 export interface PoolHealth {
   wedged: boolean;
-  /** Calls waiting for a connection. */
+  /** Calls waiting for a connection (in the pool or for a bulkhead slot in front of it). */
   queued: number;
   /** Milliseconds since a call last settled (answer, error or refusal by undici). */
   sinceProgressMs: number;
@@ -504,7 +504,8 @@ export function createBoundaryClient(options: BoundaryClientOptions): BoundaryCl
       }
     },
     health() {
-      const { queued } = pool.stats;
+      // Waiting for a connection includes waiting for a bulkhead slot in front of the pool.
+      const queued = pool.stats.queued + bulkhead.waiting();
       const sinceProgressMs = performance.now() - lastProgress;
       return { wedged: queued > 0 && sinceProgressMs > timeoutMs, queued, sinceProgressMs };
     },
