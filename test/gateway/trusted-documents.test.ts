@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from "@apollo/client";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
 import { generatePersistedQueryManifest, type PersistedQueryManifest } from "@apollo/generate-persisted-query-manifest";
+import { createClient as createSseClient } from "graphql-sse";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -218,6 +219,47 @@ describe("PERSISTED_DOCUMENTS_MODE=enforce", () => {
       expect(stack.emulator.calls).toHaveLength(0);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it("runs an SSE subscription named by its id, and refuses one sent as text not in the manifest", async () => {
+    const client = createSseClient({
+      url: `${stack.gateway.url}/graphql/stream`,
+      retryAttempts: 0,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    try {
+      const first = await new Promise<any>((resolve, reject) => {
+        const dispose = client.subscribe(
+          { query: "", extensions: persisted(byName("WatchSessions").id) },
+          {
+            next: (value) => {
+              dispose();
+              resolve(value);
+            },
+            error: reject,
+            complete: () => {},
+          },
+        );
+      });
+      expect(first.errors).toBeUndefined();
+      expect(first.data.sessionsChanged.items.length).toBeGreaterThan(0);
+      stack.emulator.clearCalls();
+      const refused = await new Promise<any>((resolve) => {
+        const seen: unknown[] = [];
+        client.subscribe(
+          { query: WATCH.replace("status", "userId") },
+          { next: (value) => seen.push(value), error: (err) => resolve({ err, seen }), complete: () => resolve({ seen }) },
+        );
+      });
+      const codes = [
+        ...(Array.isArray(refused.err) ? refused.err : []),
+        ...refused.seen.flatMap((r: { errors?: unknown[] }) => r.errors ?? []),
+      ].map((e: { extensions?: { code?: string } }) => e.extensions?.code);
+      expect(codes).toEqual(["QUERY_NOT_IN_SAFELIST"]);
+      expect(stack.emulator.calls).toHaveLength(0);
+    } finally {
+      client.dispose();
     }
   });
 
