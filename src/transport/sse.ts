@@ -140,7 +140,10 @@ export function createSseHandler(options: SseOptions): SseHandler {
           );
         // The gateway names the stream, never the client: a chosen name could collide with another's.
         const name = randomUUID();
-        const timer = setTimeout(() => void expire(name), options.reservationTtlMs);
+        const timer = setTimeout(
+          () => expire(name).catch((err: unknown) => logger.error({ err }, "dropping a reservation failed")),
+          options.reservationTtlMs,
+        );
         timer.unref();
         owners.set(name, { authorization, open: 0, backlog: { res: undefined, owed: 0 }, timer });
         return name;
