@@ -7,8 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ExecutionResult, GraphQLError } from "graphql";
-import type { GraphQLFormattedError } from "graphql";
+import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from "graphql";
 import { createHandler, type OperationArgs, type OperationResult } from "graphql-sse";
 import type { ExecutionCore, OperationRequest } from "../execution/index.js";
 import { formatErrors } from "../execution/errors.js";
@@ -306,9 +305,17 @@ export function createSseHandler(options: SseOptions): SseHandler {
   return {
     async handle(req, res) {
       if (closing) {
-        res
-          .writeHead(503, { "content-type": "application/json; charset=utf-8", connection: "close" })
-          .end(JSON.stringify({ errors: [{ message: "The gateway is shutting down.", extensions: { code: "SERVICE_UNAVAILABLE" } }] }));
+        res.writeHead(503, { "content-type": "application/json; charset=utf-8", connection: "close" }).end(
+          JSON.stringify({
+            // The code the live layer gives a subscription refused while closing.
+            errors: [
+              {
+                message: "The gateway is shutting down; try again shortly.",
+                extensions: { code: GatewayErrorCode.UPSTREAM_UNAVAILABLE },
+              },
+            ],
+          }),
+        );
         return;
       }
       try {
