@@ -74,6 +74,8 @@ interface Reservation {
   backlog: Backlog;
   /** Until the event stream connects: the reservation's expiry. */
   timer: NodeJS.Timeout | undefined;
+  /** Being dropped: refused to everyone, so that no request takes the stream over meanwhile. */
+  dropping: boolean;
 }
 
 export function createSseHandler(options: SseOptions): SseHandler {
@@ -144,11 +146,12 @@ export function createSseHandler(options: SseOptions): SseHandler {
           options.reservationTtlMs,
         );
         timer.unref();
-        owners.set(name, { authorization, open: 0, backlog: { res: undefined, owed: 0 }, timer });
+        owners.set(name, { authorization, open: 0, backlog: { res: undefined, owed: 0 }, timer, dropping: false });
         return name;
       }
       if (token === undefined) return null; // distinct-connections mode
       const owner = owners.get(token);
+      if (owner?.dropping) return refuse(404, GatewayErrorCode.NOT_FOUND, "This stream has expired.");
       if (owner && owner.authorization !== raw.headers.authorization)
         return refuse(403, "FORBIDDEN", "This stream was reserved with another Authorization.");
       return token;
@@ -232,18 +235,22 @@ export function createSseHandler(options: SseOptions): SseHandler {
    */
   async function expire(name: string): Promise<void> {
     const owner = owners.get(name);
-    if (!owner || owner.timer === undefined) return; // connected meanwhile: its stream owns it now
-    owners.delete(name);
+    if (!owner || owner.timer === undefined || owner.dropping) return; // connected meanwhile: its stream owns it now
+    owner.dropping = true;
     clearTimeout(owner.timer);
-    const [body] = await handler({
-      method: "GET",
-      url: `/graphql/stream?token=${encodeURIComponent(name)}`,
-      headers: { get: (key: string) => (key === "accept" ? "text/event-stream" : undefined) },
-      body: null,
-      raw: undefined as unknown as IncomingMessage,
-      context: { res: undefined, expire: name },
-    });
-    if (body && typeof body !== "string") await body.return(undefined);
+    try {
+      const [body] = await handler({
+        method: "GET",
+        url: `/graphql/stream?token=${encodeURIComponent(name)}`,
+        headers: { get: (key: string) => (key === "accept" ? "text/event-stream" : undefined) },
+        body: null,
+        raw: undefined as unknown as IncomingMessage,
+        context: { res: undefined, expire: name },
+      });
+      if (body && typeof body !== "string") await body.return(undefined);
+    } finally {
+      owners.delete(name);
+    }
   }
 
   /** graphql-sse's node:http adapter (graphql-sse 2.6.1 lib/use/http), given a body read within the limit. */
