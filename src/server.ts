@@ -26,7 +26,6 @@ import { guardHooks } from "./guards/index.js";
 import { createObservabilityPlugin, createRequestObserver } from "./observability.js";
 import { createExplorer } from "./explorer/index.js";
 import type { GatewayContext } from "./graphql/context.js";
-import { GatewayErrorCode } from "./graphql/errors.js";
 import { createExecutionCore, type RequestHook } from "./execution/index.js";
 import { createApolloExecution } from "./execution/apollo.js";
 import { createFastPath } from "./transport/fast-path.js";
@@ -36,6 +35,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { buildFederationSchema, buildGatewaySchema } from "./schema.js";
 import { allowedHostsFor, createHostCheck } from "./host-policy.js";
 import { createCors } from "./transport/cors.js";
+import { readBodyWithin } from "./transport/body.js";
 import { createSseHandler } from "./transport/sse.js";
 import { attachSubscriptionServer } from "./transport/ws.js";
 import { requestIdOf } from "./request-id.js";
@@ -220,7 +220,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const sse = createSseHandler({
     core,
     live: subscriptions.live,
-    requestTimeoutMs: config.requestTimeoutMs,
+    subscribe: subscriptions.subscribe,
+    maxBodyBytes: config.maxBodyBytes,
+    reservationTtlMs: config.httpRequestTimeoutMs,
+    maxStreams: config.maxConnections,
+    maxStreamsPerToken: config.maxPollersPerToken,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     maxBufferBytes: config.maxSocketBufferBytes,
     logger,
@@ -382,7 +386,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stop() {
       stopping ??= (async () => {
         accepting = false;
-        // Open sockets would hold the HTTP drain below: close them (and stop every poller) first.
+        // Open event streams and sockets would hold the HTTP drain below: end them (and stop every
+        // poller) first. Streams before sockets: closing the sockets stops the pollers both share.
+        await sse.close();
         await subscriptions.close();
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
         await apollo.stop();
@@ -464,49 +470,15 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  * Returns null when it already answered (413 or 400).
  */
 async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ value: unknown } | null> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) {
-    tooLarge(req, res, limit);
-    return null;
-  }
-  // Plain listeners rather than `for await`: the async iterator costs a promise per chunk.
-  const chunks: Buffer[] = [];
-  const size = await new Promise<number>((resolve, reject) => {
-    let total = 0;
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limit) {
-        req.off("data", onData);
-        resolve(total);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(total));
-    req.once("error", reject);
-  });
-  if (size > limit) {
-    tooLarge(req, res, limit);
-    return null;
-  }
-  if (size === 0) return { value: undefined };
+  const read = await readBodyWithin(req, res, limit);
+  if (read === null) return null;
+  if (read.size === 0) return { value: undefined };
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json" && !type.endsWith("+json")) return { value: undefined };
   try {
-    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+    return { value: JSON.parse(Buffer.concat(read.chunks).toString("utf8")) };
   } catch {
     sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] });
     return null;
   }
-}
-
-function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  res.setHeader("connection", "close");
-  sendJson(res, 413, {
-    errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: GatewayErrorCode.PAYLOAD_TOO_LARGE } }],
-  });
-  // Stop reading the rest of an oversized body; the connection is closed after the answer.
-  req.unpipe();
-  req.resume();
 }

@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { BoundaryClient } from "../boundary/client.js";
 import { formatErrors } from "../execution/errors.js";
 import type { ExecutionCore, OperationRequest } from "../execution/index.js";
-import { createSubscriptionExecutor } from "../execution/subscribe.js";
+import { createSubscriptionExecutor, type SubscribeFn } from "../execution/subscribe.js";
 import { createLiveRegistry, type LiveRegistry } from "../live/registry.js";
 import type { Logger } from "../logger.js";
 import { connectionCapError, credentialsOf, startOperation, type Credentials } from "./operation.js";
@@ -50,6 +50,11 @@ export interface SubscriptionServerOptions {
 
 export interface SubscriptionServer {
   readonly live: LiveRegistry;
+  /**
+   * The executor of subscription events, counted in graphql_subscription_executions_total; the SSE
+   * transport runs its subscriptions through it too, so identical operations share executions across both.
+   */
+  readonly subscribe: SubscribeFn;
   /** Stops accepting sockets, closes open ones (1001 Going Away) and stops every poller. */
   close(): Promise<void>;
 }
@@ -182,6 +187,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   let closed: Promise<void> | undefined;
   return {
     live,
+    subscribe,
     close() {
       closed ??= (async () => {
         closing = true;

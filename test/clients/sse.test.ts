@@ -152,3 +152,172 @@ describe("SSE single-connection streams", () => {
     await expectPollers(stack, 0);
   });
 });
+
+/** Opens a raw event stream (distinct connections) and reads it until it ends. */
+async function openStream(stack: Stack, token: string, query: string, variables: Record<string, unknown>) {
+  const res = await fetch(`${stack.gateway.url}/graphql/stream`, {
+    method: "POST",
+    headers: { accept: "text/event-stream", "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let text = "";
+  const ended = (async () => {
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (chunk.done) return;
+      text += new TextDecoder().decode(chunk.value);
+    }
+  })();
+  return { ended, text: () => text };
+}
+
+type ErrorBody = { errors: { extensions: Record<string, unknown> }[] };
+
+describe("SSE bounds", () => {
+  let stack: Stack;
+  const url = () => `${stack.gateway.url}/graphql/stream`;
+  beforeAll(async () => {
+    stack = await startStack({ env: { ...FAST_ENV, MAX_BODY_BYTES: "2048", MAX_POLLERS_PER_TOKEN: "2", MAX_CONNECTIONS: "6" } });
+  });
+  afterAll(() => stack?.close());
+
+  it("refuses a body over MAX_BODY_BYTES with 413 PAYLOAD_TOO_LARGE, on POST and PUT", async () => {
+    const query = `{ __typename ${"x".repeat(4000)} }`;
+    const post = await fetch(url(), {
+      method: "POST",
+      headers: { accept: "text/event-stream", "content-type": "application/json", authorization: "Bearer big" },
+      body: JSON.stringify({ query }),
+    });
+    expect(post.status).toBe(413);
+    expect(((await post.json()) as ErrorBody).errors[0]!.extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    const put = await fetch(url(), { method: "PUT", headers: { authorization: "Bearer big" }, body: "x".repeat(4000) });
+    expect(put.status).toBe(413);
+    expect(((await put.json()) as ErrorBody).errors[0]!.extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    // Within the limit, the same route answers as before.
+    const small = await fetch(url(), { method: "PUT", headers: { authorization: "Bearer small" } });
+    expect(small.status).toBe(201);
+  });
+
+  it("refuses reservations past MAX_POLLERS_PER_TOKEN per token and past MAX_CONNECTIONS in all", async () => {
+    const put = (token: string) => fetch(url(), { method: "PUT", headers: { authorization: `Bearer ${token}` } });
+    // "small" holds one from the test above.
+    expect((await put("a")).status).toBe(201);
+    expect((await put("a")).status).toBe(201);
+    const third = await put("a");
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as ErrorBody).errors[0]!.extensions).toMatchObject({
+      code: "RATE_LIMITED",
+      limit: "MAX_POLLERS_PER_TOKEN",
+    });
+    const statuses = [];
+    for (const token of ["b", "c", "d", "e"]) statuses.push((await put(token)).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const last = await put("f");
+    expect(((await last.json()) as ErrorBody).errors[0]!.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "MAX_CONNECTIONS" });
+  });
+});
+
+describe("SSE reservations that never connect", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // A reservation lives as long as a request may take.
+    stack = await startStack({ env: { ...FAST_ENV, HTTP_REQUEST_TIMEOUT_MS: "1000", HTTP_HEADERS_TIMEOUT_MS: "1000" } });
+  });
+  afterAll(() => stack?.close());
+
+  it("expire with what was POSTed to them: the token is unknown afterwards and the poller is released", async () => {
+    const url = `${stack.gateway.url}/graphql/stream`;
+    const admin = stack.emulator.tokens.admin.token;
+    const id = stack.emulator.store.createSession({ projectId: stack.emulator.store.scopeIds()[2]!, status: "active" });
+    const put = await fetch(url, { method: "PUT", headers: { authorization: `Bearer ${admin}` } });
+    expect(put.status).toBe(201);
+    const token = await put.text();
+    const post = (operationId: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}`, "x-graphql-event-stream-token": token },
+        body: JSON.stringify({ query: UPDATED, variables: { id }, extensions: { operationId } }),
+      });
+    expect((await post("1")).status).toBe(202);
+    await expectPollers(stack, 1);
+    await expectPollers(stack, 0);
+    const late = await post("2");
+    expect(late.status).toBe(404);
+    expect(((await late.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe("Stream not found");
+  });
+});
+
+describe("SSE hooks and metrics", () => {
+  let stack: Stack;
+  const seen: { transport: string; codes: unknown[] | undefined }[] = [];
+  beforeAll(async () => {
+    const hook = {
+      name: "record",
+      after: (request: { transport: string }, outcome: { errors: readonly { extensions?: Record<string, unknown> }[] | undefined }) =>
+        seen.push({ transport: request.transport, codes: outcome.errors?.map((e) => e.extensions?.code) }),
+    };
+    stack = await startStack({ env: FAST_ENV, gateway: { hooks: [hook] } });
+  });
+  afterAll(() => stack?.close());
+
+  async function executions(): Promise<number> {
+    const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith("graphql_subscription_executions_total"));
+    return Number(line?.split(" ").pop() ?? 0);
+  }
+
+  it("passes the errors a subscription ended with to after", async () => {
+    const stream = await openStream(stack, stack.emulator.tokens.admin.token, UPDATED, { id: "s_0000000000" });
+    await stream.ended;
+    expect(stream.text()).toContain('"code":"NOT_FOUND"');
+    for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([{ transport: "sse", codes: ["NOT_FOUND"] }]);
+  });
+
+  it("counts its event executions in graphql_subscription_executions_total", async () => {
+    const before = await executions();
+    const id = stack.emulator.store.createSession({ projectId: stack.emulator.store.scopeIds()[2]!, status: "active" });
+    const sub = collect(connect(stack, false, stack.emulator.tokens.admin.token), UPDATED, { id }, 1);
+    await sub.ended;
+    expect(sub.results[0]!.data!.sessionUpdated.id).toBe(id);
+    expect(await executions()).toBe(before + 1);
+    sub.dispose();
+    for (const c of clients) c.dispose();
+    clients.clear();
+    await expectPollers(stack, 0);
+  });
+});
+
+describe("SSE on stop", () => {
+  it("ends every open stream at once and stop() resolves within the drain grace", async () => {
+    const stack = await startStack({ env: FAST_ENV });
+    try {
+      const url = `${stack.gateway.url}/graphql/stream`;
+      const admin = stack.emulator.tokens.admin.token;
+      const id = stack.emulator.store.createSession({ projectId: stack.emulator.store.scopeIds()[2]!, status: "active" });
+      const distinct = await openStream(stack, admin, UPDATED, { id });
+      // A reserved stream with nothing on it: only the gateway can end it.
+      const put = await fetch(url, { method: "PUT", headers: { authorization: `Bearer ${admin}` } });
+      const token = await put.text();
+      const get = await fetch(`${url}?token=${token}`, { headers: { accept: "text/event-stream", authorization: `Bearer ${admin}` } });
+      expect(get.status).toBe(200);
+      const reserved = get.body!.getReader();
+      const reservedEnded = (async () => {
+        while (!(await reserved.read().catch(() => ({ done: true }))).done);
+      })();
+      for (let i = 0; i < 100 && !distinct.text().includes(id); i++) await new Promise((r) => setTimeout(r, 20));
+      await expectPollers(stack, 1);
+      const started = Date.now();
+      await stack.gateway.stop();
+      // Apollo's drain cuts connections still open after its 10 s grace; the streams must not wait for it.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await distinct.ended;
+      await reservedEnded;
+      expect(distinct.text()).toContain(`"id":"${id}"`);
+    } finally {
+      await stack.close();
+    }
+  });
+});
