@@ -1,7 +1,8 @@
 /**
  * Admission by cost: every operation's estimated cost (src/graphql/cost.ts, about one unit per
  * upstream read) is charged against a process-wide in-flight budget before anything runs, and given
- * back by the hook's `after`, once the answer is known (for a subscription: when it ends; its
+ * back by the hook's `after`, once the answer has been written out (its bytes are memory too until
+ * the client has them) or the client has gone (for a subscription: when it ends; its
  * per-event work is bounded by the pollers, so it holds the cost of its first execution for its life).
  *
  * Two lanes: operations at or below `cheapCost` (a `session(id)` with its scope and neighbours) have a
