@@ -1,8 +1,31 @@
 /** Admission by cost: a full in-flight budget makes the next heavy operation wait, then OVERLOADED. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createClient as createSseClient } from "graphql-sse";
+import { createClient as createWsClient } from "graphql-ws";
+import WebSocket from "ws";
 import { callsTo, startStack, type Stack } from "../helpers/harness.js";
 
 const LIST = "{ sessions(first: 20) { items { id } } }"; // estimated cost 1
+const UPDATED = "subscription ($id: ID!) { sessionUpdated(id: $id) { id status } }"; // estimated cost 1
+
+type Sink = { next: (v: unknown) => void; error: (e: unknown) => void; complete: () => void };
+
+/** The first thing a subscription delivers: an event, an error, or its end. */
+function firstOutcome(start: (sink: Sink) => () => void): Promise<{ kind: "next" | "error" | "complete"; value?: unknown }> {
+  return new Promise((resolve) => {
+    const stop = start({
+      next: (value) => {
+        stop();
+        resolve({ kind: "next", value });
+      },
+      error: (value) => resolve({ kind: "error", value }),
+      complete: () => resolve({ kind: "complete" }),
+    });
+  });
+}
+
+const codesOf = (errors: unknown) =>
+  Array.isArray(errors) ? errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code) : errors;
 
 describe("admission by cost", () => {
   let stack: Stack;
@@ -14,6 +37,39 @@ describe("admission by cost", () => {
     });
   });
   afterAll(() => stack.close());
+
+  it("refuses a subscription that does not fit with OVERLOADED, over WebSocket and over SSE", async () => {
+    const token = stack.emulator.tokens.admin.token;
+    stack.emulator.clearCalls();
+    const held = [stack.gql(LIST, undefined, { token }), stack.gql(LIST, undefined, { token })];
+    while (callsTo(stack.emulator, "GET", /\/v1\/sessions/).length < 2) await new Promise((r) => setTimeout(r, 10));
+    const variables = { id: stack.emulator.store.sessions()[0]!.id };
+
+    const ws = createWsClient({
+      url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
+    const sse = createSseClient({
+      url: `${stack.gateway.url}/graphql/stream`,
+      retryAttempts: 0,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    try {
+      const overWs = await firstOutcome((sink) => ws.subscribe({ query: UPDATED, variables }, sink));
+      expect(overWs).toMatchObject({ kind: "error" });
+      expect(codesOf(overWs.value)).toEqual(["OVERLOADED"]);
+      const overSse = await firstOutcome((sink) => sse.subscribe({ query: UPDATED, variables }, sink));
+      expect(codesOf(overSse.kind === "next" ? (overSse.value as { errors?: unknown }).errors : overSse.value)).toEqual(["OVERLOADED"]);
+    } finally {
+      await ws.dispose();
+      sse.dispose();
+    }
+    // Refused before any upstream call: only the two listings reached the controller.
+    expect(stack.emulator.calls).toHaveLength(2);
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual([200, 200]);
+  });
 
   it("refuses the operation that does not fit with 503, Retry-After and OVERLOADED, makes no upstream call for it, and admits later ones once answers are written", async () => {
     const token = stack.emulator.tokens.admin.token;
