@@ -73,6 +73,7 @@ describe("admission by cost", () => {
 
   it("refuses the operation that does not fit with 503, Retry-After and OVERLOADED, makes no upstream call for it, and admits later ones once answers are written", async () => {
     const token = stack.emulator.tokens.admin.token;
+    stack.emulator.clearCalls();
     const held = [stack.gql(LIST, undefined, { token }), stack.gql(LIST, undefined, { token })];
     // Let both be admitted and reach the emulator first.
     while (callsTo(stack.emulator, "GET", /\/v1\/sessions/).length < 2) await new Promise((r) => setTimeout(r, 10));
