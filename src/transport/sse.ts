@@ -142,14 +142,19 @@ export function createSseHandler(options: SseOptions): SseHandler {
       return out as ExecutionResult;
     },
     onComplete(_ctx, req) {
-      done.get(req.raw)?.();
-      done.delete(req.raw);
-      const request = running.get(req.raw);
-      if (!request) return;
-      running.delete(req.raw);
-      core.hooks.after(request, { errors: undefined, status: undefined });
+      finish(req.raw);
     },
   });
+
+  /** Ends what an operation's request holds: its place in a reserved stream and its hooks (once). */
+  function finish(raw: object): void {
+    done.get(raw)?.();
+    done.delete(raw);
+    const request = running.get(raw);
+    if (!request) return;
+    running.delete(raw);
+    core.hooks.after(request, { errors: undefined, status: undefined });
+  }
 
   /** Counts what is written against what was queued for one stream. */
   function guard(res: ServerResponse, backlog: Backlog): void {
@@ -170,7 +175,13 @@ export function createSseHandler(options: SseOptions): SseHandler {
     async handle(req, res) {
       try {
         await handler(req, res);
+        // graphql-sse calls onComplete only for an operation it streamed. One cancelled (DELETE) while its
+        // onSubscribe waited for admission is answered 204 and dropped, and a distinct stream whose
+        // operation failed ends without it: either would hold its admission slot for good. Only 202 means
+        // the operation goes on, in a reserved stream.
+        if (res.statusCode !== 202) finish(req);
       } catch (err) {
+        finish(req);
         logger.error({ err }, "event stream failed");
         if (!res.headersSent)
           res

@@ -100,6 +100,12 @@ async function queued(stack: Stack, lane: "cheap" | "heavy"): Promise<number> {
   return Number(line?.split(" ")[1] ?? NaN);
 }
 
+async function inflight(stack: Stack, lane: "cheap" | "heavy"): Promise<number> {
+  const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`gateway_admission_inflight_cost{lane="${lane}"}`));
+  return Number(line?.split(" ")[1] ?? NaN);
+}
+
 const until = async (check: () => boolean | Promise<boolean>) => {
   while (!(await check())) await new Promise((r) => setTimeout(r, 10));
 };
@@ -157,5 +163,33 @@ describe("admission lanes and shares", () => {
     // When A's first answer gave its share back, A still held half the budget: B went next, ahead of
     // A's earlier-queued operations (first come, first served would have run both of A's first).
     expect(listings().map((c) => (c.authorization === `Bearer ${b}` ? "B" : "A"))).toEqual(["A", "A", "B", "A", "A"]);
+  }, 30_000);
+
+  it("gives back what an SSE operation took when the client cancelled it while it waited for admission", async () => {
+    const token = stack.emulator.tokens.admin.token;
+    const auth = { authorization: `Bearer ${token}` };
+    const stream = `${stack.gateway.url}/graphql/stream`;
+    // Single-connection mode: the stream is reserved, and operations come by POST with an operation id.
+    const reserved = await fetch(stream, { method: "PUT", headers: auth });
+    expect(reserved.status).toBe(201);
+    const streamHeaders = { ...auth, "x-graphql-event-stream-token": await reserved.text() };
+    const heavy = stack.gql("{ sessions(first: 4000) { items { id } } }", undefined, { token });
+    await until(() => callsTo(stack.emulator, "GET", /^\/v1\/sessions$/).length === 1);
+    // Costlier than the whole budget: it waits until nothing else runs in the heavy lane.
+    const post = fetch(stream, {
+      method: "POST",
+      headers: { ...streamHeaders, "content-type": "application/json" },
+      body: JSON.stringify({
+        query: 'subscription { sessionsChanged(scopeId: "global", recursive: true) { removedIds } }',
+        extensions: { operationId: "op1" },
+      }),
+    });
+    await until(async () => (await queued(stack, "heavy")) === 1);
+    const cancelled = await fetch(`${stream}?operationId=op1`, { method: "DELETE", headers: streamHeaders });
+    expect(cancelled.status).toBe(200);
+    expect((await heavy).status).toBe(200);
+    // Admitted once the listing ended, then dropped because it was cancelled: nothing may stay held.
+    expect((await post).status).toBe(204);
+    await expect.poll(() => inflight(stack, "heavy")).toBe(0);
   }, 30_000);
 });
