@@ -61,13 +61,15 @@ export interface Config {
   /** Admission by cost (src/guards/admission.ts). */
   readonly admission: {
     /** MAX_INFLIGHT_COST: estimated cost running at once in the heavy lane. Default 40: a whole listing of
-     * 10,000 sessions costs 10, so about four run at once and the rest wait or get OVERLOADED. */
+     * 10,000 sessions costs 10, so about four run at once and the rest wait or get OVERLOADED
+     * (docs/performance.md, scenario 6). */
     readonly maxInflightCost: number;
     /** ADMISSION_CHEAP_COST: at or below it, the cheap lane. Default 5: `session(id)` with scope, parent,
      * target and user costs 4. */
     readonly cheapCost: number;
-    /** ADMISSION_TIMEOUT_MS: longest wait for admission before OVERLOADED. Default 1500 (an answer or a
-     * refusal within 2 s). */
+    /** ADMISSION_TIMEOUT_MS: longest wait for admission before OVERLOADED. Default 500: a listing admitted
+     * at the end of its wait still needs about 1 s to run under a burst, and the target is an answer or a
+     * refusal within 2 s (docs/performance.md, scenario 6). */
     readonly timeoutMs: number;
   };
   /** RATE_LIMIT_COST_PER_MINUTE: estimated cost one token may spend per minute; undefined: no limit. */
@@ -318,7 +320,7 @@ export function loadConfig(env: Env): Config {
     admission: Object.freeze({
       maxInflightCost: int("MAX_INFLIGHT_COST", 40, 1, 100_000_000),
       cheapCost: int("ADMISSION_CHEAP_COST", 5, 0, 100_000_000),
-      timeoutMs: int("ADMISSION_TIMEOUT_MS", 1_500, 0, 600_000),
+      timeoutMs: int("ADMISSION_TIMEOUT_MS", 500, 0, 600_000),
     }),
     rateLimitCostPerMinute:
       text("RATE_LIMIT_COST_PER_MINUTE") === undefined ? undefined : int("RATE_LIMIT_COST_PER_MINUTE", 0, 1, 1_000_000_000),

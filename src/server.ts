@@ -326,7 +326,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       callScope.requestId = requestId;
       if (span) tracing!.bind(callScope, span.context);
       try {
+        const written = whenWritten(res);
         const answer = await fastPath!.run(plan, req.headers, callScope, started);
+        written(answer.done);
         // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB).
         const bytes = Buffer.from(answer.body);
         answer.headers["content-length"] = String(bytes.length);
@@ -352,10 +354,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const callScope = createCallScope(config.requestTimeoutMs);
     callScope.requestId = requestId;
     if (span) tracing!.bind(callScope, span.context);
+    const written = whenWritten(res);
     const response = await apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest,
-        context: async () => apolloExecution.context(req.headers, callScope),
+        context: async () => apolloExecution.context(req.headers, callScope, written),
       })
       .finally(callScope.end);
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -400,6 +403,26 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * Runs functions once the response has been written out (its last byte handed to the socket) or its
+ * connection closed, whichever comes first; at once when that has already happened. The hooks' `after`
+ * runs there: an admission slot given back before a 10 MiB answer has left would let the next listing
+ * build its own while this one still sits in memory.
+ */
+function whenWritten(res: ServerResponse): (fn: () => void) => void {
+  let closed = false;
+  const pending: (() => void)[] = [];
+  // 'close' follows 'finish' for a completed response, and comes alone when the client goes away.
+  res.once("close", () => {
+    closed = true;
+    for (const fn of pending.splice(0)) fn();
+  });
+  return (fn) => {
+    if (closed) fn();
+    else pending.push(fn);
   };
 }
 

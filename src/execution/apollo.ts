@@ -4,7 +4,7 @@
  * negotiation); everything that decides an answer is the core's:
  * - a plugin, at `didResolveOperation`, takes the core's prepared operation for the text Apollo parsed,
  *   applies its limit verdict and runs its hooks (which may refuse), and at `willSendResponse` runs the
- *   hooks' `after`;
+ *   hooks' `after`, or hands it to the transport's `defer` to run once the body has been written;
  * - a gateway executor (`@apollo/server-gateway-interface`, the hook Apollo gives a gateway) runs the
  *   core's compiled operation with the core's context, instead of Apollo's graphql-js execution;
  * - `formatError` is the core's.
@@ -26,14 +26,20 @@ import { withRequestId } from "./errors.js";
 /** Where an HTTP context carries its request's headers (copied by Apollo's per-operation clone). */
 const HEADERS: unique symbol = Symbol("request headers");
 
-type HttpContext = GatewayContext & { [HEADERS]?: IncomingHttpHeaders };
+/** Where an HTTP context carries the transport's `defer` (shared by the clones of a batch). */
+const DEFER: unique symbol = Symbol("run after the response");
+
+type HttpContext = GatewayContext & { [HEADERS]?: IncomingHttpHeaders; [DEFER]?: (fn: () => void) => void };
 
 export interface ApolloExecution {
   /** Pass as ApolloServer's `gateway` (instead of `schema`). */
   readonly gateway: GatewayInterface;
   readonly plugin: ApolloServerPlugin<GatewayContext>;
-  /** The context function's body: this request's context, carrying its headers for the hooks. */
-  context(headers: IncomingHttpHeaders, callScope: CallScope): GatewayContext;
+  /**
+   * The context function's body: this request's context, carrying its headers for the hooks. `defer`
+   * receives the hooks' `after` for each operation, to run once the response has been written.
+   */
+  context(headers: IncomingHttpHeaders, callScope: CallScope, defer?: (fn: () => void) => void): GatewayContext;
 }
 
 export function createApolloExecution(core: ExecutionCore): ApolloExecution {
@@ -97,7 +103,12 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
           const entry = decided.get(contextValue);
           if (!entry) return;
           const body = response.body.kind === "single" ? response.body.singleResult : response.body.initialResult;
-          core.hooks.after(entry.request, { errors: body.errors, status: response.http.status ?? 200 });
+          const outcome = { errors: body.errors, status: response.http.status ?? 200 };
+          const after = () => core.hooks.after(entry.request, outcome);
+          // Apollo has not written the body yet: what the hooks hold (an admission slot) covers it until then.
+          const defer = (contextValue as HttpContext)[DEFER];
+          if (defer) defer(after);
+          else after();
         },
       };
     },
@@ -106,9 +117,10 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
   return {
     gateway,
     plugin,
-    context(headers, callScope) {
+    context(headers, callScope, defer) {
       const context: HttpContext = core.context.build(headers, callScope);
       context[HEADERS] = headers;
+      if (defer) context[DEFER] = defer;
       return context;
     },
   };

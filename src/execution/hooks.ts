@@ -3,7 +3,8 @@
  * within the limits) and before anything runs, whatever carried it (HTTP POST or GET, a persisted query,
  * one body of a batch, a WebSocket subscription). A hook refuses by throwing a GraphQLError (with
  * `extensions.code`, and `extensions.http` for the status and headers over HTTP); nothing has been sent
- * upstream at that point. `after` runs once the answer is known (for a subscription: when it ends) for
+ * upstream at that point. `after` runs once the answer has been written out or its connection closed
+ * (over HTTP, by src/server.ts; for a subscription: when it ends, however it ends) for
  * every hook whose `before` ran, refusals by later hooks included, so a hook that takes something
  * (an admission slot) always gives it back.
  */
@@ -71,7 +72,7 @@ export interface RequestHook {
   readonly name: string;
   /** Before any upstream call. Throw a GraphQLError to refuse; may be async. */
   before?(request: OperationRequest): void | Promise<void>;
-  /** Once the answer is known. Must not throw (a throw is logged and ignored). */
+  /** Once the answer has been written (or the client has gone). Must not throw (a throw is logged and ignored). */
   after?(request: OperationRequest, outcome: OperationOutcome): void;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Admission by cost: every operation's estimated cost (src/graphql/cost.ts, about one unit per
  * upstream read) is charged against a process-wide in-flight budget before anything runs, and given
- * back by the hook's `after`, once the answer is known. A subscription waits for admission like any
+ * back by the hook's `after`, once the answer has been written out (its bytes are memory too until the
+ * client has them) or the client has gone. A subscription waits for admission like any
  * operation (so an overloaded gateway refuses it with OVERLOADED) but gives its cost back at once: held
  * for its life, a few hundred open subscriptions would shut every query out for as long as they stay
  * open, while their per-event work is already bounded by MAX_POLLERS and MAX_POLLERS_PER_TOKEN.

@@ -218,16 +218,21 @@ export function createSseHandler(options: SseOptions): SseHandler {
       return out as ExecutionResult;
     },
     onComplete(_ctx, req) {
-      done.get(req.raw)?.();
-      done.delete(req.raw);
-      const request = running.get(req.raw);
-      if (!request) return;
-      running.delete(req.raw);
-      const errors = lastErrors.get(req.raw);
-      lastErrors.delete(req.raw);
-      core.hooks.after(request, { errors, status: undefined });
+      finish(req.raw);
     },
   });
+
+  /** Ends what an operation's request holds: its place in a reserved stream and its hooks (once). */
+  function finish(raw: object): void {
+    done.get(raw)?.();
+    done.delete(raw);
+    const request = running.get(raw);
+    if (!request) return;
+    running.delete(raw);
+    const errors = lastErrors.get(raw);
+    lastErrors.delete(raw);
+    core.hooks.after(request, { errors, status: undefined });
+  }
 
   /**
    * Drops a reservation: graphql-sse forgets a stream only when its event stream ends, so the gateway
@@ -327,7 +332,13 @@ export function createSseHandler(options: SseOptions): SseHandler {
       }
       try {
         await serve(req, res);
+        // graphql-sse calls onComplete only for an operation it streamed. One cancelled (DELETE) while its
+        // onSubscribe waited for admission is answered 204 and dropped, and a distinct stream whose
+        // operation failed ends without it: either would hold its admission slot for good. Only 202 means
+        // the operation goes on, in a reserved stream.
+        if (res.statusCode !== 202) finish(req);
       } catch (err) {
+        finish(req);
         logger.error({ err }, "event stream failed");
         if (!res.headersSent)
           res
