@@ -41,6 +41,9 @@ export interface PollerDeps {
   link?: SharedLink;
 }
 
+/** How often a leader stores its state when nothing changed (its list token moves on meanwhile). */
+const STORE_EVERY_MS = 30_000;
+
 /** What the registry needs of a poller, whatever it polls. */
 export interface RunningPoller {
   readonly key: string;
@@ -71,6 +74,8 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
   private dirty = false;
   /** The last poll changed what subscribers were told (set by subclasses through `changed()`). */
   private told = false;
+  /** When this poller last stored its state as leader. */
+  private storedAt = 0;
 
   constructor(
     /** The sharing key (holds the token: never log it). */
@@ -213,7 +218,7 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     this.role = claim.role;
     if (claim.role === "local") return true;
     // A process that polled alone while Redis was away keeps its own, newer state and announces it.
-    if (claim.stored !== undefined && !this.dirty && claim.stored.seq >= this.seq) this.adopt(claim.stored);
+    if (claim.stored !== undefined && (claim.role === "follow" || !this.dirty) && claim.stored.seq >= this.seq) this.adopt(claim.stored);
     if (claim.role === "lead" && !wasLeading) {
       this.seq = Math.max(this.seq, claim.seq);
       if (this.dirty) this.told = true;
@@ -229,12 +234,17 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
       this.dirty = true;
       return;
     }
+    // Between announcements only the list token moves. A successor that starts from an older one is
+    // re-told sessions it already holds at the same version, which it drops, so the state is stored
+    // on changes and now and then, not on every poll.
+    if (!announce && !this.dirty && Date.now() - this.storedAt < STORE_EVERY_MS) return;
     const state = this.snapshot();
     if (state === undefined || this.stopped) return;
     const seq = announce ? this.seq + 1 : this.seq;
     const outcome = await link.store({ seq, state }, announce);
     if (outcome === "stored") {
       this.seq = seq;
+      this.storedAt = Date.now();
       this.dirty = false;
     } else {
       // Lost the lease (another process now leads, and will tell the same changes without a sequence
