@@ -232,7 +232,11 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       checkSessionId(id);
       const intervalMs = intervalOf(asked);
       const key = JSON.stringify(["sessionUpdated", auth ?? null, id, intervalMs]);
-      const poller = obtain(key, auth, () => new SessionPoller(key, auth, intervalMs, linked(auth, ["sessionUpdated", id], intervalMs), options.client, id));
+      const poller = obtain(
+        key,
+        auth,
+        () => new SessionPoller(key, auth, intervalMs, linked(auth, ["sessionUpdated", id], intervalMs), options.client, id),
+      );
       return poller.join(undefined);
     },
     get pollerCount() {

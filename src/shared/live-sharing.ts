@@ -12,8 +12,25 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
-import type { Claim, LiveSharing, SharedLink, SharedState } from "../live/sharing.js";
 import type { SharedRedis } from "./redis.js";
+
+// The shapes of src/live/sharing.ts, which this layer may not import: server.ts hands this object to the
+// live registry, and the compiler checks there that the two agree.
+interface SharedState {
+  seq: number;
+  state: unknown;
+}
+interface Claim {
+  role: "lead" | "follow" | "local";
+  seq: number;
+  stored?: SharedState;
+}
+interface SharedLink {
+  claim(knownSeq: number, wantState: boolean): Promise<Claim>;
+  store(shared: SharedState, announce: boolean): Promise<"stored" | "lost" | "failed">;
+  listen(onState: (shared: SharedState) => void): void;
+  release(): void;
+}
 
 /** KEYS: lease, state. ARGV: holder id, lease ms, state ms, caller's seq, whether to return the state. */
 const CLAIM = `
@@ -55,7 +72,8 @@ interface Names {
   channel: string;
 }
 
-export interface RedisLiveSharing extends LiveSharing {
+export interface RedisLiveSharing {
+  link(auth: string | undefined, parts: readonly unknown[], intervalMs: number): SharedLink;
   close(): Promise<void>;
 }
 
@@ -129,11 +147,17 @@ export function createLiveSharing(redis: SharedRedis, logger: Logger): RedisLive
           if (!redis.up()) return { role: "local", seq: 0 };
           try {
             const n = await namesOf();
-            const [role, seq, body] = (await client.eval(CLAIM, 2, n.lease, n.state, me, leaseMs, stateMs, knownSeq, wantState ? "1" : "0")) as [
-              "lead" | "follow",
-              number,
-              string | undefined,
-            ];
+            const [role, seq, body] = (await client.eval(
+              CLAIM,
+              2,
+              n.lease,
+              n.state,
+              me,
+              leaseMs,
+              stateMs,
+              knownSeq,
+              wantState ? "1" : "0",
+            )) as ["lead" | "follow", number, string | undefined];
             return { role, seq, ...(body === undefined ? {} : { stored: JSON.parse(body) as SharedState }) };
           } catch (err) {
             redis.failed(err);
