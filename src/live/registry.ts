@@ -95,7 +95,8 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       const budget = options.client.listBudget;
       if (!budget) return intervalMs;
       let listing = 0;
-      for (const p of pollers.values()) if (p.kind === "sessionsChanged") listing++;
+      // A follower makes no list call: it takes no share of the budget.
+      for (const p of pollers.values()) if (p.kind === "sessionsChanged" && !p.following) listing++;
       return budget.pollIntervalMs(intervalMs, listing);
     },
     onStop(poller) {

@@ -32,19 +32,22 @@ interface SharedLink {
   release(): void;
 }
 
-/** KEYS: lease, state. ARGV: holder id, lease ms, state ms, caller's seq, whether to return the state. */
+/** KEYS: lease, state. ARGV: holder id, lease ms, state ms, caller's seq, whether to return the state on
+ * taking the lease (else only a newer one: followers are not sent the same state every interval). */
 const CLAIM = `
 local holder = redis.call('GET', KEYS[1])
 local role = 'follow'
+local took = false
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   role = 'lead'
 elseif not holder then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   role = 'lead'
+  took = true
 end
 local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
-if seq > 0 and (ARGV[5] == '1' or seq > tonumber(ARGV[4])) then
+if seq > 0 and ((took and ARGV[5] == '1') or seq > tonumber(ARGV[4])) then
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return {role, seq, redis.call('HGET', KEYS[2], 'body')}
 end
