@@ -84,6 +84,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           logger,
         });
   const createLimiter = createLimiterFactory(redis);
+  // One poller per subscription key across processes (src/shared/live-sharing.ts).
+  const liveSharing = redis && (await import("./shared/live-sharing.js")).createLiveSharing(redis, logger);
   if (redis) metrics.watchRedis(redis.up);
   const client: BoundaryClient = createBoundaryClient({
     baseUrl: boundaryAddr,
@@ -214,6 +216,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     defaultIntervalMs: config.subscriptionDefaultIntervalMs,
     logger,
     metrics: metrics.registry,
+    sharing: liveSharing,
   });
 
   // GraphQL over SSE on /graphql/stream, with the WebSocket transport's pollers (src/transport/sse.ts).
@@ -396,6 +399,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         // Drains the HTTP server (the drain plugin) and waits for in-flight operations.
         await apollo.stop();
         await client.close();
+        await liveSharing?.close();
         await redis?.close();
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         // Exports the spans still buffered.

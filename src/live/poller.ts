@@ -22,6 +22,7 @@ import {
   BoundaryUnreachableError,
 } from "../boundary/errors.js";
 import type { LiveError } from "./events.js";
+import type { SharedLink, SharedState } from "./sharing.js";
 import { EventStream } from "./stream.js";
 
 export interface PollerDeps {
@@ -36,7 +37,12 @@ export interface PollerDeps {
   pace?: (intervalMs: number) => number;
   /** Told when the controller answered 401: the registry stops every poller of this token. */
   onRefused: (auth: string | undefined, error: BoundaryApiError) => void;
+  /** With REDIS_URL: this poller's link to the other processes polling the same key (see sharing.ts). */
+  link?: SharedLink;
 }
+
+/** How often a leader stores its state when nothing changed (its list token moves on meanwhile). */
+const STORE_EVERY_MS = 30_000;
 
 /** What the registry needs of a poller, whatever it polls. */
 export interface RunningPoller {
@@ -45,6 +51,8 @@ export interface RunningPoller {
   readonly kind: string;
   readonly running: boolean;
   readonly subscriberCount: number;
+  /** Another process polls for this one (REDIS_URL): not counted against the caps. */
+  readonly following: boolean;
   stop(final?: LiveError): void;
 }
 
@@ -58,6 +66,16 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
   private stopped = false;
   /** A poll is in flight (no timer is set meanwhile). */
   private polling = false;
+  /** With a link: what the last claim made of this process for this key. */
+  private role: "lead" | "follow" | "local" = "local";
+  /** Sequence number of the last shared state this poller told or adopted. */
+  private seq = 0;
+  /** Polled for itself since it last stored or adopted a shared state: its own state is the newer. */
+  private dirty = false;
+  /** The last poll changed what subscribers were told (set by subclasses through `changed()`). */
+  private told = false;
+  /** When this poller last stored its state as leader. */
+  private storedAt = 0;
 
   constructor(
     /** The sharing key (holds the token: never log it). */
@@ -66,7 +84,12 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     readonly auth: string | undefined,
     readonly intervalMs: number,
     protected readonly deps: PollerDeps,
-  ) {}
+  ) {
+    deps.link?.listen((shared) => {
+      if (this.stopped || this.role === "lead" || shared.seq <= this.seq) return;
+      this.adopt(shared);
+    });
+  }
 
   /** The controller client; each poll uses it bound to that poll's call scope. */
   protected abstract readonly client: BoundaryClient;
@@ -78,6 +101,27 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
   protected abstract merge(queued: D | LiveError, next: D | LiveError): D | LiveError | undefined;
   /** Event kind for metrics and logs. */
   abstract readonly kind: string;
+  /** What another process needs to continue from here (JSON-safe); undefined before the first poll. */
+  protected abstract snapshot(): unknown;
+  /** Takes another process's state, telling subscribers what differs from this one's. */
+  protected abstract restore(state: unknown): void;
+
+  /** Subclasses call this when a poll told subscribers something: the leader then announces it. */
+  protected changed(): void {
+    this.told = true;
+  }
+
+  get following(): boolean {
+    return this.role === "follow";
+  }
+
+  private adopt(shared: SharedState): void {
+    this.seq = shared.seq;
+    this.dirty = false;
+    this.restore(shared.state);
+    // Told by the leader already: nothing for this process to announce.
+    this.told = false;
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -112,6 +156,7 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
       stream.end();
     }
     this.subscribers.clear();
+    this.deps.link?.release();
     this.deps.onStop(this);
   }
 
@@ -139,6 +184,12 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     if (this.stopped) return;
     this.polling = true;
     let next: number | undefined = this.deps.pace ? this.deps.pace(this.intervalMs) : this.intervalMs;
+    const link = this.deps.link;
+    if (link !== undefined && !(await this.claim(link))) {
+      this.polling = false;
+      if (!this.stopped) this.schedule(this.intervalMs);
+      return;
+    }
     try {
       // Each poll is one "request": its calls share a deadline, and stopping the poller aborts them.
       // Its list calls are a poller's: they yield to queries when the list budget runs low.
@@ -149,12 +200,58 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
         scope.end();
       }
       this.failures = 0;
+      if (link !== undefined) await this.share(link);
     } catch (err) {
       next = this.stopped ? undefined : this.failed(err);
     } finally {
       this.polling = false;
     }
     if (next !== undefined && !this.stopped) this.schedule(next);
+  }
+
+  /** Whether this process polls this round (it leads, or Redis cannot be used); a follower adopts
+   * the stored state if its messages missed some. */
+  private async claim(link: SharedLink): Promise<boolean> {
+    const wasLeading = this.role === "lead";
+    const claim = await link.claim(this.seq, !wasLeading);
+    if (this.stopped) return false;
+    this.role = claim.role;
+    if (claim.role === "local") return true;
+    // A process that polled alone while Redis was away keeps its own, newer state and announces it.
+    if (claim.stored !== undefined && (claim.role === "follow" || !this.dirty) && claim.stored.seq >= this.seq) this.adopt(claim.stored);
+    if (claim.role === "lead" && !wasLeading) {
+      this.seq = Math.max(this.seq, claim.seq);
+      if (this.dirty) this.told = true;
+    }
+    return claim.role === "lead";
+  }
+
+  /** After the leader's poll: store the state for a successor, and announce it when it told something. */
+  private async share(link: SharedLink): Promise<void> {
+    const announce = this.told;
+    this.told = false;
+    if (this.role !== "lead") {
+      this.dirty = true;
+      return;
+    }
+    // Between announcements only the list token moves. A successor that starts from an older one is
+    // re-told sessions it already holds at the same version, which it drops, so the state is stored
+    // on changes and now and then, not on every poll.
+    if (!announce && !this.dirty && Date.now() - this.storedAt < STORE_EVERY_MS) return;
+    const state = this.snapshot();
+    if (state === undefined || this.stopped) return;
+    const seq = announce ? this.seq + 1 : this.seq;
+    const outcome = await link.store({ seq, state }, announce);
+    if (outcome === "stored") {
+      this.seq = seq;
+      this.storedAt = Date.now();
+      this.dirty = false;
+    } else {
+      // Lost the lease (another process now leads, and will tell the same changes without a sequence
+      // clash) or Redis failed (this process goes on alone until it is back).
+      this.role = outcome === "lost" ? "follow" : "local";
+      this.dirty = outcome === "failed";
+    }
   }
 
   /** The error policy (see the top of this file): the delay before the next poll, or undefined when

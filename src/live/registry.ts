@@ -14,6 +14,7 @@ import type { SessionEvent, SessionsEvent } from "./events.js";
 import type { PollerDeps, RunningPoller } from "./poller.js";
 import { SessionPoller } from "./session-poller.js";
 import { SessionsPoller } from "./sessions-poller.js";
+import type { LiveSharing } from "./sharing.js";
 import type { EventStream } from "./stream.js";
 
 export interface LiveRegistryOptions {
@@ -35,6 +36,8 @@ export interface LiveRegistryOptions {
   maxBackoffMs?: number;
   /** Where to register the pollers/subscriptions gauges. */
   metrics?: Registry;
+  /** With REDIS_URL: one poller per key across processes (see sharing.ts). */
+  sharing?: LiveSharing;
 }
 
 export interface SessionsChangedParams {
@@ -92,7 +95,8 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       const budget = options.client.listBudget;
       if (!budget) return intervalMs;
       let listing = 0;
-      for (const p of pollers.values()) if (p.kind === "sessionsChanged") listing++;
+      // A follower makes no list call: it takes no share of the budget.
+      for (const p of pollers.values()) if (p.kind === "sessionsChanged" && !p.following) listing++;
       return budget.pollIntervalMs(intervalMs, listing);
     },
     onStop(poller) {
@@ -113,6 +117,10 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     },
   };
 
+  /** A poller's deps: with sharing, its own link to the other processes polling the same key. */
+  const linked = (auth: string | undefined, parts: unknown[], intervalMs: number): PollerDeps =>
+    options.sharing ? { ...deps, link: options.sharing.link(auth, parts, intervalMs) } : deps;
+
   const intervalOf = (asked: number | undefined): number => {
     const floor = options.minIntervalMs;
     const wanted = Math.min(Math.max(asked ?? Math.max(options.defaultIntervalMs, floor), floor), MAX_INTERVAL_MS);
@@ -121,11 +129,27 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     return Math.min(step ?? Math.ceil(wanted / last) * last, Math.max(MAX_INTERVAL_MS, floor));
   };
 
+  /**
+   * Pollers that count against the caps. Without sharing, every poller; with it, a poller that follows
+   * another process's leader makes no upstream call and is left out: the caps bound this process's
+   * polling. One that takes over later is not refused, as its subscribers were already admitted.
+   */
+  const polling = (which: (p: RunningPoller) => boolean): number => {
+    if (!options.sharing) return which === always ? pollers.size : countWhere(which);
+    return countWhere((p) => !p.following && which(p));
+  };
+  const always = () => true;
+  const countWhere = (which: (p: RunningPoller) => boolean): number => {
+    let n = 0;
+    for (const p of pollers.values()) if (which(p)) n++;
+    return n;
+  };
+
   function obtain<P extends RunningPoller>(key: string, auth: string | undefined, create: () => P): P {
     if (closed) throw new LiveRefusalError("UPSTREAM_UNAVAILABLE", "The gateway is shutting down; subscribe again shortly.");
     const existing = pollers.get(key);
     if (existing?.running) return existing as P;
-    if (pollers.size >= options.maxPollers) {
+    if (polling(always) >= options.maxPollers) {
       throw new LiveRefusalError(
         "RATE_LIMITED",
         `This gateway already runs its most live pollers (${options.maxPollers}); retry later, or subscribe with the same arguments as an existing subscription to share its poller.`,
@@ -134,7 +158,7 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     }
     const holder = tokenKey(auth);
     const held = perToken.get(holder) ?? 0;
-    if (held >= maxPerToken) {
+    if ((options.sharing ? polling((p) => p.auth === auth) : held) >= maxPerToken) {
       throw new LiveRefusalError(
         "RATE_LIMITED",
         `This token already holds its most live pollers (${maxPerToken}); close a subscription, or subscribe with the same arguments as an existing one to share its poller.`,
@@ -189,14 +213,31 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
       // includeTerminated is not in the key: every poller lists terminated sessions anyway (see
       // sessions-poller.ts), and each subscriber gets its own view of the shared listing.
       const key = JSON.stringify(["sessionsChanged", auth ?? null, query.scopeId, query.recursive, query.filter ?? null, intervalMs]);
-      const poller = obtain(key, auth, () => new SessionsPoller(key, auth, intervalMs, deps, options.client, query, options.maxListItems));
+      const poller = obtain(
+        key,
+        auth,
+        () =>
+          new SessionsPoller(
+            key,
+            auth,
+            intervalMs,
+            linked(auth, ["sessionsChanged", query.scopeId, query.recursive, query.filter ?? null], intervalMs),
+            options.client,
+            query,
+            options.maxListItems,
+          ),
+      );
       return poller.join({ includeTerminated: params.includeTerminated });
     },
     sessionUpdated(auth, id, asked) {
       checkSessionId(id);
       const intervalMs = intervalOf(asked);
       const key = JSON.stringify(["sessionUpdated", auth ?? null, id, intervalMs]);
-      const poller = obtain(key, auth, () => new SessionPoller(key, auth, intervalMs, deps, options.client, id));
+      const poller = obtain(
+        key,
+        auth,
+        () => new SessionPoller(key, auth, intervalMs, linked(auth, ["sessionUpdated", id], intervalMs), options.client, id),
+      );
       return poller.join(undefined);
     },
     get pollerCount() {

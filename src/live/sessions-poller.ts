@@ -116,10 +116,24 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
         `More than ${this.maxItems} sessions match this subscription (MAX_LIST_ITEMS); narrow it with scopeId, recursive: false or a filter.`,
       );
     }
-    const fresh = new Map(listing.items.map((s) => [s.id, s] as const));
+    this.replace(new Map(listing.items.map((s) => [s.id, s] as const)), listing.listToken);
+  }
+
+  protected snapshot(): unknown {
+    if (this.current === undefined) return undefined;
+    return { listToken: this.listToken ?? null, sessions: [...this.current.values()] };
+  }
+
+  protected restore(state: unknown): void {
+    const { listToken, sessions } = state as { listToken: string | null; sessions: WireSession[] };
+    this.replace(new Map(sessions.map((s) => [s.id, s] as const)), listToken ?? undefined);
+  }
+
+  /** A whole listing in place of the current one: subscribers are told the listing (first) or the difference. */
+  private replace(fresh: Map<string, WireSession>, listToken: string | undefined): void {
     const previous = this.current;
     this.current = fresh;
-    this.listToken = listing.listToken;
+    this.listToken = listToken;
     this.welcomes.clear();
     if (previous === undefined) {
       const byView = new Map<boolean, SessionsDelta>();
@@ -128,6 +142,7 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
         if (event === undefined) byView.set(view.includeTerminated, (event = this.listingFor(view)));
         stream.push(event);
       }
+      this.changed();
       return;
     }
     const changes: Change[] = [];
@@ -154,6 +169,7 @@ export class SessionsPoller extends Poller<SessionsDelta, SessionsView> {
    * event object per view, shared by its subscribers (so they can share that event's loaders). */
   private publish(changes: Change[]): void {
     if (changes.length === 0) return;
+    this.changed();
     const byView = new Map<boolean, SessionsDelta | null>();
     for (const [stream, { includeTerminated }] of this.subscribers) {
       let event = byView.get(includeTerminated);

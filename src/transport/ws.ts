@@ -16,6 +16,7 @@ import { formatErrors } from "../execution/errors.js";
 import type { ExecutionCore, OperationRequest } from "../execution/index.js";
 import { createSubscriptionExecutor, type SubscribeFn } from "../execution/subscribe.js";
 import { createLiveRegistry, type LiveRegistry } from "../live/registry.js";
+import type { LiveSharing } from "../live/sharing.js";
 import type { Logger } from "../logger.js";
 import { connectionCapError, credentialsOf, startOperation, type Credentials } from "./operation.js";
 
@@ -44,6 +45,8 @@ export interface SubscriptionServerOptions {
   metrics?: Registry;
   /** ALLOWED_HOSTS, checked on every upgrade as on every HTTP request (see src/host-policy.ts). */
   acceptsHost?: (host: string | undefined) => boolean;
+  /** With REDIS_URL: one poller per key across processes. */
+  sharing?: LiveSharing;
   /** Server pings every this many ms and drops a peer that does not answer within as long. Default 12 000. */
   keepAliveMs?: number;
 }
@@ -77,6 +80,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     maxListItems: options.maxListItems,
     pollTimeoutMs: options.requestTimeoutMs,
     metrics: options.metrics,
+    sharing: options.sharing,
   });
   /** Per connection, decided at `connection_init`: the credentials' headers and whether the gateway's token may stand in. */
   const connections = new WeakMap<object, Credentials>();

@@ -1,0 +1,276 @@
+/**
+ * One poller per subscription key across gateways sharing a real redis-server: equal subscriptions on
+ * two gateways make one poller's list calls, every change reaches the subscribers of both exactly once,
+ * a leader that dies (SIGKILL, lease not released) is replaced by a follower from the stored state, and
+ * Redis going away only makes each gateway poll for itself.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { createClient, type Client } from "graphql-ws";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { loadConfig } from "../../src/config.js";
+import { startEmulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../../src/emulator/types.js";
+import { startGateway, type Gateway } from "../../src/server.js";
+import { callsTo } from "../helpers/harness.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const INTERVAL_MS = 200;
+const CHANGED = `subscription { sessionsChanged(scopeId: "global", recursive: true, includeTerminated: true, intervalMs: ${INTERVAL_MS}) {
+  items { id status version } removedIds } }`;
+
+let redis: RedisServer;
+let emulator: Emulator;
+let run = 0;
+const gateways: Gateway[] = [];
+const clients: Client[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emulator = await startEmulator({ port: 0, sessions: 20 });
+});
+afterAll(async () => {
+  await emulator?.close();
+  await redis?.close();
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  await Promise.all(gateways.splice(0).map((g) => g.stop()));
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+function envFor(prefix: string): Record<string, string> {
+  return {
+    HOST: "127.0.0.1",
+    LOG_LEVEL: process.env.POLLERS_LOG ?? "silent",
+    NODE_ENV: "test",
+    BOUNDARY_ADDR: emulator.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    SUBSCRIPTION_MIN_INTERVAL_MS: "100",
+  };
+}
+
+async function replicas(count: number, prefix: string): Promise<Gateway[]> {
+  const config = loadConfig({ PORT: "0", ...envFor(prefix) });
+  const started = await Promise.all(Array.from({ length: count }, () => startGateway(config)));
+  gateways.push(...started);
+  for (const g of started) await until(async () => (await redisUp(g.url)) === 1, "gateway_redis_up 1");
+  return started;
+}
+
+/** A gateway in a process of its own (`tsx src/main.ts`), so that it can die as a process dies. */
+async function spawnGateway(prefix: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: "0", ...envFor(prefix), LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("gateway did not start in 30 s")), 30_000);
+    let buffer = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          const parsed = JSON.parse(line) as { msg?: string; url?: string };
+          if (parsed.msg === "gateway ready") {
+            clearTimeout(timer);
+            resolve(String(parsed.url).replace(/\/graphql$/, ""));
+          }
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    child.once("exit", () => reject(new Error("gateway exited before it was ready")));
+  });
+  await until(async () => (await redisUp(url)) === 1, "spawned gateway_redis_up 1");
+  return { child, url };
+}
+
+async function redisUp(url: string): Promise<number | undefined> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const line = text.split("\n").find((l) => l.startsWith("gateway_redis_up "));
+  return line === undefined ? undefined : Number(line.split(" ")[1]);
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Item {
+  id: string;
+  status: string;
+  version: number;
+}
+
+/** A subscriber on `url` whose events are collected, in order. */
+function subscribe(url: string): { events: Item[][]; errors: unknown[] } {
+  const client = createClient({
+    url: `${url.replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${emulator.tokens.admin.token}` },
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  const seen = { events: [] as Item[][], errors: [] as unknown[] };
+  client.subscribe<{ sessionsChanged: { items: Item[] } }>(
+    { query: CHANGED },
+    {
+      next: (result) => {
+        if (result.errors) seen.errors.push(result.errors);
+        else seen.events.push(result.data!.sessionsChanged.items);
+      },
+      error: (err) => seen.errors.push(err),
+      complete: () => undefined,
+    },
+  );
+  return seen;
+}
+
+/** How many events told `id` at `status`. */
+const told = (sub: { events: Item[][] }, id: string, status: string) =>
+  sub.events.filter((items) => items.some((s) => s.id === id && s.status === status)).length;
+
+const listCalls = () => callsTo(emulator, "GET", /^\/v1\/sessions$/).length;
+
+/**
+ * List calls over 20 intervals while every gateway uses Redis. A command slower than its deadline makes
+ * a gateway skip Redis for 5 s and poll for itself, by design; on a loaded machine that can happen, and
+ * a window it touched (seen as gateway_redis_up 0 at either end, the skip outlasting the window) is
+ * measured again.
+ */
+async function callsOverWindow(urls: string[]): Promise<number> {
+  const allUp = async () => (await Promise.all(urls.map(redisUp))).every((up) => up === 1);
+  for (let attempt = 1; ; attempt++) {
+    await until(allUp, "gateway_redis_up 1 on all", 15_000);
+    const before = listCalls();
+    await sleep(20 * INTERVAL_MS);
+    const calls = listCalls() - before;
+    if ((await allUp()) || attempt === 3) return calls;
+  }
+}
+
+/** A change every subscriber must be told once: a new active session. */
+const newSession = () => emulator.store.createSession({ status: "active" });
+
+async function leaseKeys(prefix: string): Promise<string[]> {
+  const client = new Redis(redis.url);
+  try {
+    return await client.keys(`${prefix}live:*:lease`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe("pollers shared through Redis", () => {
+  it("poll once for equal subscriptions on two gateways, and tell each change to both exactly once", async () => {
+    const prefix = `pollers-${++run}:`;
+    const [a, b] = await replicas(2, prefix);
+    const onA = subscribe(a!.url);
+    await until(() => onA.events.length === 1, "the listing on a");
+    const onB = subscribe(b!.url);
+    await until(() => onB.events.length === 1, "the listing on b");
+    expect(onB.events[0]!.map((s) => s.id).sort()).toEqual(onA.events[0]!.map((s) => s.id).sort());
+    expect(await leaseKeys(prefix)).toHaveLength(1);
+
+    // One poller: about one list call per interval (two pollers would make twice as many).
+    const calls = await callsOverWindow([a!.url, b!.url]);
+    expect(calls).toBeGreaterThanOrEqual(5);
+    expect(calls).toBeLessThanOrEqual(22);
+
+    const id = newSession();
+    await until(() => told(onA, id, "ACTIVE") === 1 && told(onB, id, "ACTIVE") === 1, "the new session on both");
+    emulator.store.setStatus(id, "terminated", "canceled");
+    await until(() => told(onA, id, "TERMINATED") === 1 && told(onB, id, "TERMINATED") === 1, "the termination on both");
+    await sleep(5 * INTERVAL_MS);
+    for (const sub of [onA, onB]) {
+      expect(told(sub, id, "ACTIVE")).toBe(1);
+      expect(told(sub, id, "TERMINATED")).toBe(1);
+      expect(sub.errors).toEqual([]);
+    }
+    // Nothing names the token.
+    const client = new Redis(redis.url);
+    const keys = await client.keys(`${prefix}*`).finally(() => client.disconnect());
+    expect(keys.join("\n")).not.toContain(emulator.tokens.admin.token);
+  });
+
+  it("count calls of one poller, not one per gateway, over a few intervals", async () => {
+    const prefix = `pollers-${++run}:`;
+    const [a, b, c] = await replicas(3, prefix);
+    const subs = [subscribe(a!.url), subscribe(b!.url), subscribe(c!.url)];
+    await until(() => subs.every((s) => s.events.length === 1), "the listing on all three");
+    // Three pollers would make about 3 × 20; one makes at most about 20.
+    expect(await callsOverWindow([a!.url, b!.url, c!.url])).toBeLessThanOrEqual(22);
+  });
+
+  it("go on from the stored state when the leader dies without releasing its lease", async () => {
+    const prefix = `pollers-${++run}:`;
+    const leader = await spawnGateway(prefix);
+    const onLeader = subscribe(leader.url);
+    await until(() => onLeader.events.length === 1, "the listing on the leader");
+    const [follower] = await replicas(1, prefix);
+    const onFollower = subscribe(follower!.url);
+    await until(() => onFollower.events.length === 1, "the listing on the follower");
+
+    const first = newSession();
+    await until(() => told(onLeader, first, "ACTIVE") === 1 && told(onFollower, first, "ACTIVE") === 1, "the first change on both");
+    const lease = await leaseKeys(prefix);
+    expect(lease).toHaveLength(1);
+
+    const exited = new Promise((resolve) => leader.child.once("exit", resolve));
+    leader.child.kill("SIGKILL");
+    await exited;
+    const second = newSession();
+    // The lease lapses after three intervals, then the follower takes over at its next claim.
+    await until(() => told(onFollower, second, "ACTIVE") === 1, "the change after the kill on the follower", 10_000);
+    emulator.store.setStatus(second, "terminated", "canceled");
+    await until(() => told(onFollower, second, "TERMINATED") === 1, "the next change");
+    await sleep(5 * INTERVAL_MS);
+    expect(told(onFollower, first, "ACTIVE")).toBe(1);
+    expect(told(onFollower, second, "ACTIVE")).toBe(1);
+    expect(told(onFollower, second, "TERMINATED")).toBe(1);
+    expect(onFollower.errors).toEqual([]);
+  });
+
+  it("keep telling changes while Redis is down (each gateway polls), and share again once it is back", async () => {
+    const prefix = `pollers-${++run}:`;
+    const [a, b] = await replicas(2, prefix);
+    const subs = [subscribe(a!.url), subscribe(b!.url)];
+    await until(() => subs.every((s) => s.events.length === 1), "the listing on both");
+    await redis.kill();
+    try {
+      for (const g of [a!, b!]) await until(async () => (await redisUp(g.url)) === 0, "gateway_redis_up 0");
+      const during = newSession();
+      await until(() => subs.every((s) => told(s, during, "ACTIVE") === 1), "a change while Redis is down");
+    } finally {
+      await redis.restart();
+    }
+    for (const g of [a!, b!]) await until(async () => (await redisUp(g.url)) === 1, "gateway_redis_up 1 again");
+    await until(async () => (await leaseKeys(prefix)).length === 1, "one lease again");
+    const after = newSession();
+    await until(() => subs.every((s) => told(s, after, "ACTIVE") === 1), "a change after Redis returned");
+    await sleep(5 * INTERVAL_MS);
+    for (const sub of subs) {
+      expect(sub.events.flat().filter((s) => s.status === "ACTIVE" && s.id === after)).toHaveLength(1);
+      expect(sub.errors).toEqual([]);
+    }
+    // Shared again: one poller's calls.
+    expect(await callsOverWindow([a!.url, b!.url])).toBeLessThanOrEqual(22);
+  });
+});
