@@ -187,7 +187,8 @@ export abstract class Poller<D extends { kind: string }, S> implements RunningPo
     const link = this.deps.link;
     if (link !== undefined && !(await this.claim(link))) {
       this.polling = false;
-      if (!this.stopped) this.schedule(this.intervalMs);
+      // Sooner than the interval: how often a follower claims bounds how long a dead leader's key waits.
+      if (!this.stopped) this.schedule(link.followEveryMs);
       return;
     }
     try {

@@ -3,11 +3,12 @@
  * knows this interface; the Redis implementation lives in src/shared/live-sharing.ts and is injected,
  * so src/live loads no Redis client.
  *
- * Each process with subscribers for a key holds a link. Before each poll the link claims the key: the
- * process that holds (or takes) the lease polls and stores what it found with a sequence number; the
- * others follow, adopting the leader's state from its messages (or from the stored copy, should a
- * message be lost). When Redis cannot be used the claim answers "local" and the process polls for
- * itself, exactly as without REDIS_URL.
+ * Each process with subscribers for a key holds a link. The link claims the key before each poll, and a
+ * follower every `followEveryMs`: the process that holds (or takes) the lease polls and stores what it
+ * found with a sequence number; the others follow, adopting the leader's state from its messages (or
+ * from the stored copy, should a message be lost). A follower that takes the lease polls at once. When
+ * Redis cannot be used the claim answers "local" and the process polls for itself, exactly as without
+ * REDIS_URL.
  */
 
 /** The state a poller needs to continue polling, as one process shares it with the others. */
@@ -35,6 +36,9 @@ export interface SharedLink {
   listen(onState: (shared: SharedState) => void): void;
   /** Gives the lease up (only if still held) and stops listening. */
   release(): void;
+  /** How long a follower waits between claims. With the lease's length it bounds how long a key goes
+   * unpolled after its leader died (the implementation says how). */
+  readonly followEveryMs: number;
 }
 
 export interface LiveSharing {
