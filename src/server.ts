@@ -292,7 +292,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       return;
     }
     if (url.pathname === "/graphql/stream") {
-      await sse.handle(req, res);
+      await sse.handle(req, res, requestId);
       return;
     }
     if (url.pathname !== "/graphql") {

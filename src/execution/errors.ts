@@ -16,7 +16,11 @@ import {
 import { GatewayErrorCode, PASS_THROUGH_CODES, mapBoundaryError } from "../graphql/errors.js";
 import { LiveRefusalError } from "../live/errors.js";
 
-export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+/**
+ * `requestId`, when the caller knows it (every transport but Apollo's pipeline, which calls the formatter
+ * without its request), goes on the log lines the formatter writes; the answer gets it from withRequestId.
+ */
+export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown, requestId?: string) => GraphQLFormattedError;
 
 export interface ErrorLogger {
   error(obj: Record<string, unknown>, msg: string): void;
@@ -41,14 +45,14 @@ function upstreamLevel(err: BoundaryError): "warn" | "info" | "debug" {
 export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
   // A loader shares one Error among every path that asked for the same id: log it once, not per path.
   const logged = new WeakSet<object>();
-  const logOnce = (err: unknown, path: GraphQLFormattedError["path"], msg: string) => {
+  const logOnce = (err: unknown, path: GraphQLFormattedError["path"], msg: string, requestId: string | undefined) => {
     if (typeof err === "object" && err !== null) {
       if (logged.has(err)) return;
       logged.add(err);
     }
-    logger.error({ err: describe(err), path }, msg);
+    logger.error({ err: describe(err), path, requestId }, msg);
   };
-  const logUpstreamOnce = (err: BoundaryError, code: string, path: GraphQLFormattedError["path"]) => {
+  const logUpstreamOnce = (err: BoundaryError, code: string, path: GraphQLFormattedError["path"], requestId: string | undefined) => {
     if (logged.has(err)) return;
     logged.add(err);
     const endpoint = (err as { endpoint?: unknown }).endpoint;
@@ -62,17 +66,18 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
         ...(err instanceof BoundaryApiError ? { status: err.status } : {}),
         ...(cause instanceof Error ? { causeCode: (cause as { code?: unknown }).code ?? cause.name } : {}),
         path,
+        requestId,
       },
       "upstream failure",
     );
   };
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error: unknown, requestId?: string): GraphQLFormattedError => {
     try {
       const original = unwrapResolverError(error);
       const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
       if (original instanceof BoundaryError) {
         const mapped = mapBoundaryError(original);
-        logUpstreamOnce(original, mapped.code, formatted.path);
+        logUpstreamOnce(original, mapped.code, formatted.path, requestId);
         return { ...base, message: mapped.message, extensions: { ...mapped.extensions, code: mapped.code } };
       }
       if (original instanceof LiveRefusalError) {
@@ -95,11 +100,11 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
         if (formatted.path) {
           // Raised while completing a value (e.g. SafeInt overflow, an unknown enum value): the
           // controller's data does not fit the schema. graphql-js's message names the value only.
-          logOnce(original, formatted.path, "upstream value does not fit the schema");
+          logOnce(original, formatted.path, "upstream value does not fit the schema", requestId);
           return { ...base, extensions: { code: GatewayErrorCode.UPSTREAM_ERROR } };
         }
       }
-      logOnce(original, formatted.path, "unexpected error (masked)");
+      logOnce(original, formatted.path, "unexpected error (masked)", requestId);
       return {
         message: "Internal server error.",
         locations: formatted.locations,
@@ -129,16 +134,17 @@ export interface ErrorHead {
   headers: Record<string, string>;
 }
 
-/**
- * A result's errors as the client sees them, with the head they ask for. An error's `extensions.http`
- * (set by refusals: a limit's 400, an overload's 503 and Retry-After) sets the status and headers and is
- * dropped from the answer; an error without a code gets INTERNAL_SERVER_ERROR before the formatter.
- */
 /** The error with the request's id in its extensions, so a client's report can be matched to the logs. */
 export function withRequestId(error: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
   return { ...error, extensions: { ...error.extensions, requestId } };
 }
 
+/**
+ * A result's errors as the client sees them, with the head they ask for. An error's `extensions.http`
+ * (set by refusals: a limit's 400, an overload's 503 and Retry-After) sets the status and headers and is
+ * dropped from the answer; an error without a code gets INTERNAL_SERVER_ERROR before the formatter.
+ * With `requestId`, every error carries it in its extensions and the formatter's log lines name it.
+ */
 export function formatErrors(
   errors: readonly GraphQLError[],
   formatError: ErrorFormatter,
@@ -158,7 +164,7 @@ export function formatErrors(
         if (http.headers) for (const [k, v] of http.headers) head.headers[k] = v;
         delete extensions.http;
       }
-      const formatted = formatError({ ...error.toJSON(), extensions }, error);
+      const formatted = formatError({ ...error.toJSON(), extensions }, error, requestId);
       return requestId === undefined ? formatted : withRequestId(formatted, requestId);
     } catch {
       // As Apollo answers when a formatter throws (ours does not).

@@ -37,6 +37,9 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const executeEvent = (event: unknown): Promise<ExecutionResult> => {
       options.onExecution?.();
       const callScope = createCallScope(options.requestTimeoutMs);
+      // The operation's id (its context's scope has it). An execution shared by identical operations
+      // runs under the first one's; each subscriber's errors still get its own id when they are formatted.
+      callScope.requestId = base.callScope?.requestId;
       const share = (make: () => Loaders): Loaders => {
         if (typeof event !== "object" || event === null) return make();
         const cached = eventLoaders.get(event);

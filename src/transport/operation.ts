@@ -67,6 +67,8 @@ export interface StartedOperation {
  * Prepares an operation, checks it against the limits, builds its context and runs the before hooks;
  * the errors to send back when any step refuses it (the hooks' after has then run already).
  * `onlySubscriptions` names the transport's way for others (WebSocket serves only subscriptions).
+ * `requestId` is the operation's: its context's call scope carries it to log lines and to each event's
+ * scope (src/execution/subscribe.ts).
  */
 export async function startOperation(
   core: ExecutionCore,
@@ -76,6 +78,7 @@ export async function startOperation(
   payload: OperationPayload,
   credentials: Credentials,
   onlySubscriptions: boolean,
+  requestId: string,
 ): Promise<StartedOperation | readonly GraphQLError[]> {
   // A trusted document named by id (or refused free text) resolves here, as on HTTP.
   let query = payload.query;
@@ -99,7 +102,9 @@ export async function startOperation(
   const variables = payload.variables ?? undefined;
   const refusal = core.verdict(op, variables);
   if (refusal) return [refusal];
-  const context = core.context.build(credentials.headers, undefined, credentials.lend);
+  // No deadline: a subscription lives as long as its client wants, and each of its events gets a deadline
+  // of its own (src/execution/subscribe.ts). The scope carries the operation's id and counts its calls.
+  const context = core.context.build(credentials.headers, { calls: 0, requestId }, credentials.lend);
   const contextValue: LiveContext = { ...context, live };
   const request = operationRequest(op, {
     transport,
@@ -112,7 +117,7 @@ export async function startOperation(
   });
   const hookRefusal = await core.hooks.before(request);
   if (hookRefusal) {
-    core.hooks.after(request, { errors: formatErrors([hookRefusal], core.formatError).errors, status: undefined });
+    core.hooks.after(request, { errors: formatErrors([hookRefusal], core.formatError, requestId).errors, status: undefined });
     return [hookRefusal];
   }
   return {

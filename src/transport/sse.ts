@@ -10,12 +10,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from "graphql";
 import { createHandler, type OperationArgs, type OperationResult } from "graphql-sse";
 import type { ExecutionCore, OperationRequest } from "../execution/index.js";
-import { formatErrors } from "../execution/errors.js";
+import { formatErrors, withRequestId } from "../execution/errors.js";
 import type { SubscribeFn } from "../execution/subscribe.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { GatewayErrorCode } from "../graphql/errors.js";
 import type { LiveRegistry } from "../live/registry.js";
 import type { Logger } from "../logger.js";
+import { requestIdOf } from "../request-id.js";
 import { readBodyWithin } from "./body.js";
 import { connectionCapError, credentialsOf, startOperation } from "./operation.js";
 
@@ -53,7 +54,11 @@ interface Backlog {
 }
 
 export interface SseHandler {
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * `requestId` is the request's (src/server.ts has set it on the response): an operation's errors carry
+   * the id of the request that started it, which is the POST, not the event stream, in a reserved stream.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
   /**
    * Refuses new requests (503), ends every open event stream and drops every reservation; their
    * subscriptions end and release their pollers. Resolves once the streams have ended.
@@ -66,6 +71,8 @@ interface RequestContext {
   res: ServerResponse | undefined;
   /** Set on the gateway's own request that connects a reservation only to end it (see expire). */
   expire?: string;
+  /** The request's id (a made one for the gateway's own request). */
+  requestId: string;
 }
 
 interface Reservation {
@@ -80,7 +87,7 @@ interface Reservation {
 
 export function createSseHandler(options: SseOptions): SseHandler {
   const { core, live, logger } = options;
-  const format = (errors: readonly GraphQLError[]) => formatErrors(errors, core.formatError).errors;
+  const format = (errors: readonly GraphQLError[], requestId: string) => formatErrors(errors, core.formatError, requestId).errors;
   /**
    * Reserved streams (single-connection mode) and the Authorization they were reserved with. The stream
    * token is only a name: every later request on it must carry the same Authorization, so a client that
@@ -102,9 +109,9 @@ export function createSseHandler(options: SseOptions): SseHandler {
     if (typeof header === "string" && header !== "") return header;
     return new URL(req.url ?? "/", "http://gateway.invalid").searchParams.get("token") ?? undefined;
   };
-  const refuse = (status: number, code: string, message: string, extensions: Record<string, unknown> = {}) =>
+  const refuse = (requestId: string, status: number, code: string, message: string, extensions: Record<string, unknown> = {}) =>
     [
-      JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }),
+      JSON.stringify({ errors: [withRequestId({ message, extensions: { ...extensions, code } }, requestId)] }),
       { status, statusText: "", headers: { "content-type": "application/json; charset=utf-8" } },
     ] as [string, { status: number; statusText: string; headers: Record<string, string> }];
 
@@ -113,8 +120,9 @@ export function createSseHandler(options: SseOptions): SseHandler {
     authenticate(req) {
       if (req.context.expire !== undefined) return req.context.expire;
       const raw = req.raw;
+      const requestId = req.context.requestId;
       if (!credentialsOf(raw.headers, undefined))
-        return refuse(401, "UNAUTHENTICATED", "The Authorization header is not a valid header value.");
+        return refuse(requestId, 401, "UNAUTHENTICATED", "The Authorization header is not a valid header value.");
       const token = streamToken(raw);
       if (raw.method === "PUT") {
         // Reservations cost memory before any connection exists, and anyone can make one with any string
@@ -122,6 +130,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         const authorization = raw.headers.authorization;
         if (owners.size >= options.maxStreams)
           return refuse(
+            requestId,
             429,
             GatewayErrorCode.RATE_LIMITED,
             `The gateway already holds its most reserved streams (${options.maxStreams}).`,
@@ -134,6 +143,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         for (const owner of owners.values()) if (owner.authorization === authorization) mine++;
         if (mine >= options.maxStreamsPerToken)
           return refuse(
+            requestId,
             429,
             GatewayErrorCode.RATE_LIMITED,
             `This token already holds its most reserved streams (${options.maxStreamsPerToken}); close one first.`,
@@ -151,9 +161,9 @@ export function createSseHandler(options: SseOptions): SseHandler {
       }
       if (token === undefined) return null; // distinct-connections mode
       const owner = owners.get(token);
-      if (owner?.dropping) return refuse(404, GatewayErrorCode.NOT_FOUND, "This stream has expired.");
+      if (owner?.dropping) return refuse(requestId, 404, GatewayErrorCode.NOT_FOUND, "This stream has expired.");
       if (owner && owner.authorization !== raw.headers.authorization)
-        return refuse(403, "FORBIDDEN", "This stream was reserved with another Authorization.");
+        return refuse(requestId, 403, "FORBIDDEN", "This stream was reserved with another Authorization.");
       return token;
     },
     onConnect(req) {
@@ -189,6 +199,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         { query, operationName: params.operationName, variables: params.variables, extensions: params.extensions },
         credentials,
         false,
+        req.context.requestId,
       );
       // graphql-sse sends a result only when it has a data key (its isExecutionResult); onNext formats it.
       if (!("request" in started)) return { data: null, errors: [...started] } as unknown as OperationResult;
@@ -209,7 +220,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
     subscribe: (args) => options.subscribe(args),
     onNext(_ctx, req, result) {
       const backlog = backlogs.get(req.raw);
-      const errors = result.errors ? format(result.errors as readonly GraphQLError[]) : undefined;
+      const errors = result.errors ? format(result.errors as readonly GraphQLError[], req.context.requestId) : undefined;
       // The hooks' after hears the errors the operation ended with: those of its last result.
       if (errors) lastErrors.set(req.raw, errors);
       else lastErrors.delete(req.raw);
@@ -250,7 +261,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         headers: { get: (key: string) => (key === "accept" ? "text/event-stream" : undefined) },
         body: null,
         raw: undefined as unknown as IncomingMessage,
-        context: { res: undefined, expire: name },
+        context: { res: undefined, expire: name, requestId: requestIdOf(undefined) },
       });
       if (body && typeof body !== "string") await body.return(undefined);
     } finally {
@@ -259,7 +270,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
   }
 
   /** graphql-sse's node:http adapter (graphql-sse 2.6.1 lib/use/http), given a body read within the limit. */
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const read = await readBodyWithin(req, res, options.maxBodyBytes);
     if (read === null) return;
     const text = Buffer.concat(read.chunks).toString("utf8");
@@ -274,7 +285,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
       },
       body: text,
       raw: req,
-      context: { res },
+      context: { res, requestId },
     });
     res.writeHead(init.status, init.statusText, init.headers);
     if (!body || typeof body === "string") {
@@ -315,23 +326,26 @@ export function createSseHandler(options: SseOptions): SseHandler {
   }
 
   return {
-    async handle(req, res) {
+    async handle(req, res, requestId) {
       if (closing) {
         res.writeHead(503, { "content-type": "application/json; charset=utf-8", connection: "close" }).end(
           JSON.stringify({
             // The code the live layer gives a subscription refused while closing.
             errors: [
-              {
-                message: "The gateway is shutting down; try again shortly.",
-                extensions: { code: GatewayErrorCode.UPSTREAM_UNAVAILABLE },
-              },
+              withRequestId(
+                {
+                  message: "The gateway is shutting down; try again shortly.",
+                  extensions: { code: GatewayErrorCode.UPSTREAM_UNAVAILABLE },
+                },
+                requestId,
+              ),
             ],
           }),
         );
         return;
       }
       try {
-        await serve(req, res);
+        await serve(req, res, requestId);
         // graphql-sse calls onComplete only for an operation it streamed. One cancelled (DELETE) while its
         // onSubscribe waited for admission is answered 204 and dropped, and a distinct stream whose
         // operation failed ends without it: either would hold its admission slot for good. Only 202 means
@@ -339,11 +353,13 @@ export function createSseHandler(options: SseOptions): SseHandler {
         if (res.statusCode !== 202) finish(req);
       } catch (err) {
         finish(req);
-        logger.error({ err }, "event stream failed");
+        logger.error({ err, requestId }, "event stream failed");
         if (!res.headersSent)
-          res
-            .writeHead(500, { "content-type": "application/json" })
-            .end(JSON.stringify({ errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }));
+          res.writeHead(500, { "content-type": "application/json" }).end(
+            JSON.stringify({
+              errors: [withRequestId({ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }, requestId)],
+            }),
+          );
         else res.destroy();
       }
     },

@@ -18,6 +18,7 @@ import { createSubscriptionExecutor, type SubscribeFn } from "../execution/subsc
 import { createLiveRegistry, type LiveRegistry } from "../live/registry.js";
 import type { LiveSharing } from "../live/sharing.js";
 import type { Logger } from "../logger.js";
+import { operationRequestId, requestIdOf } from "../request-id.js";
 import { connectionCapError, credentialsOf, startOperation, type Credentials } from "./operation.js";
 
 export interface SubscriptionServerOptions {
@@ -101,7 +102,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     requestTimeoutMs: options.requestTimeoutMs,
     onExecution: () => executions?.inc(),
   });
-  const format = (errors: readonly GraphQLError[]) => formatErrors(errors, core.formatError).errors;
+  const format = (errors: readonly GraphQLError[], requestId: string) => formatErrors(errors, core.formatError, requestId).errors;
+  /**
+   * A connection's request id is its upgrade's (sent back on the 101); each operation's is derived from
+   * it and the operation's id, so that it is the same on every message of that operation without a table.
+   */
+  const connectionIds = new WeakMap<IncomingMessage, string>();
+  const connectionIdOf = (request: IncomingMessage) => {
+    let id = connectionIds.get(request);
+    if (id === undefined) connectionIds.set(request, (id = requestIdOf(request.headers["x-request-id"])));
+    return id;
+  };
+  const requestIdOfOperation = (ctx: { extra: { request: IncomingMessage } }, id: string) =>
+    operationRequestId(connectionIdOf(ctx.extra.request), id);
   /** Subscription ids are per socket; the key of one is per socket too. */
   const socketIds = new WeakMap<object, number>();
   let nextSocket = 0;
@@ -110,23 +123,27 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     if (n === undefined) socketIds.set(ctx, (n = nextSocket++));
     return `${n}:${id}`;
   };
-  const finish = (ctx: object, id: string, errors: readonly GraphQLError[] | undefined) => {
+  const finish = (ctx: { extra: { request: IncomingMessage } }, id: string, errors: readonly GraphQLError[] | undefined) => {
     const key = keyOf(ctx, id);
     const request = running.get(key);
     if (!request) return;
     running.delete(key);
-    core.hooks.after(request, { errors: errors ? format(errors) : undefined, status: undefined });
+    core.hooks.after(request, { errors: errors ? format(errors, requestIdOfOperation(ctx, id)) : undefined, status: undefined });
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  wss.on("headers", (headers: string[], request: IncomingMessage) => headers.push(`X-Request-Id: ${connectionIdOf(request)}`));
   // A client that stops reading would otherwise have every event buffered for it without bound. Checked
   // after each send, not before: the events of many subscriptions are sent in one burst.
-  wss.on("connection", (socket: WebSocket) => {
+  wss.on("connection", (socket: WebSocket, request: IncomingMessage) => {
     const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
     socket.send = ((data: unknown, cb?: (err?: Error) => void) => {
       send(data, cb);
       if (socket.bufferedAmount <= maxBuffer || socket.readyState !== WebSocket.OPEN) return;
-      logger.warn({ bufferedBytes: socket.bufferedAmount, limit: maxBuffer }, "closing a WebSocket that stopped reading");
+      logger.warn(
+        { bufferedBytes: socket.bufferedAmount, limit: maxBuffer, requestId: connectionIdOf(request) },
+        "closing a WebSocket that stopped reading",
+      );
       socket.close(SLOW_READER_CLOSE_CODE, "Too far behind: read faster or subscribe to less");
       // Its close frame waits behind the unread data, so the handshake cannot finish: cut it.
       setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
@@ -150,18 +167,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) return [connectionCapError(maxSubscriptions)];
         const connection = connections.get(ctx);
         if (!connection) return [new GraphQLError("The connection is not initialised.", { extensions: { code: "BAD_REQUEST" } })];
-        const started = await startOperation(core, live, "ws", undefined, payload, connection, true);
+        const requestId = requestIdOfOperation(ctx, id);
+        const started = await startOperation(core, live, "ws", undefined, payload, connection, true, requestId);
         if (!("request" in started)) return [...started];
         if (!core.hooks.empty) running.set(keyOf(ctx, id), started.request);
         return started.args;
       },
-      onNext(_ctx, _id, _payload, _args, result) {
+      onNext(ctx, id, _payload, _args, result) {
         if (!result.errors) return undefined;
-        return { ...result, errors: format(result.errors as readonly GraphQLError[]) };
+        return { ...result, errors: format(result.errors as readonly GraphQLError[], requestIdOfOperation(ctx, id)) };
       },
       onError(ctx, id, _payload, errors) {
         finish(ctx, id, errors);
-        return format(errors);
+        return format(errors, requestIdOfOperation(ctx, id));
       },
       onComplete(ctx, id) {
         finish(ctx, id, undefined);
@@ -174,14 +192,17 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   let closing = false;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const { pathname } = new URL(request.url ?? "/", "http://gateway.invalid");
+    // A refusal carries the id as every other answer does (a sane id is safe in a header).
+    const refuse = (status: string) =>
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${connectionIdOf(request)}\r\n\r\n`);
     if (pathname !== "/graphql" || closing) {
       // Another module may serve upgrades on its own path; answer only when nobody else listens.
       if (httpServer.listenerCount("upgrade") > 1 && !closing) return;
-      socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuse(closing ? "503 Service Unavailable" : "404 Not Found");
       return;
     }
     if (options.acceptsHost && !options.acceptsHost(request.headers.host)) {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      refuse("400 Bad Request");
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));

@@ -18,6 +18,8 @@ let mine: string;
 let foreign: string;
 let ws: Client;
 let wsAlice: Client;
+/** The id the next WebSocket operation is sent with (graphql-ws's `generateID`). */
+let operationId = "";
 
 beforeAll(async () => {
   stack = await startStack({ env: { MAX_DEPTH: "4", MAX_ALIASES: "3", MAX_COST: "50", UPSTREAM_RETRIES: "0" } });
@@ -29,15 +31,22 @@ beforeAll(async () => {
   const items = all.body.data!.sessions.items as { id: string; userId: string }[];
   mine = items.find((s) => s.userId === aliceUser)!.id;
   foreign = items.find((s) => s.userId !== aliceUser)!.id;
-  const connect = (token: string) =>
-    createClient({
+  const connect = (token: string, requestId: string) => {
+    class Socket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers: { "x-request-id": requestId } });
+      }
+    }
+    return createClient({
       url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
-      webSocketImpl: WebSocket,
+      webSocketImpl: Socket,
       connectionParams: { authorization: `Bearer ${token}` },
       retryAttempts: 0,
+      generateID: () => operationId,
     });
-  ws = connect(admin);
-  wsAlice = connect(alice);
+  };
+  ws = connect(admin, "parity-ws-admin");
+  wsAlice = connect(alice, "parity-ws-alice");
 });
 afterAll(async () => {
   await ws?.dispose();
@@ -155,6 +164,7 @@ async function viaGet(c: Case) {
 function viaWs(c: Case): Promise<{ data?: unknown; errors?: readonly unknown[] }> {
   c.before?.();
   const client = c.token?.() === alice ? wsAlice : ws;
+  operationId = idOf(c);
   return new Promise((resolve) => {
     const stop = client.subscribe(
       { query: wsText(c), variables: c.variables?.() },
@@ -180,7 +190,7 @@ function comparable(body: {
     errors: body.errors?.map((e) => ({
       message: e.message,
       path: e.path?.map((p) => (p === "session" ? "ROOT" : p)),
-      // A WebSocket message answers no HTTP request: its errors carry no request id.
+      // Each transport's errors carry their own request's id, compared apart.
       extensions: withoutRequestId(e.extensions),
     })),
   };
@@ -204,17 +214,21 @@ describe("every transport gives one answer", () => {
       if (c.httpOnly) return;
       const viaSocket = await viaWs(c);
       const http = comparable(body);
+      const socketErrors = viaSocket.errors as { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] | undefined;
       expect(
         {
           data: (viaSocket.data as Record<string, unknown> | undefined)?.sessionUpdated ?? null,
-          errors: (viaSocket.errors as { message: string; path?: unknown[]; extensions?: unknown }[] | undefined)?.map((e) => ({
+          errors: socketErrors?.map((e) => ({
             message: e.message,
             path: e.path?.map((p) => (p === "sessionUpdated" ? "ROOT" : p)),
-            extensions: e.extensions,
+            extensions: withoutRequestId(e.extensions),
           })),
         },
         c.name,
       ).toEqual(http);
+      // A WebSocket operation's id: its connection's (the upgrade's) and its own.
+      const connection = c.token?.() === alice ? "parity-ws-alice" : "parity-ws-admin";
+      for (const e of socketErrors ?? []) expect(e.extensions?.requestId).toBe(`${connection}:${idOf(c)}`);
     });
   }
 });
