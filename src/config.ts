@@ -60,9 +60,9 @@ export interface Config {
   readonly upstreamListBudget: number;
   /** Admission by cost (src/guards/admission.ts). */
   readonly admission: {
-    /** MAX_INFLIGHT_COST: estimated cost running at once in the heavy lane. Default 40: a whole listing of
-     * 10,000 sessions costs 10, so about four run at once and the rest wait or get OVERLOADED
-     * (docs/performance.md, scenario 6). */
+    /** MAX_INFLIGHT_COST: estimated cost running at once in the heavy lane. Default 10: a whole listing of
+     * 10,000 sessions costs 10, so one runs at once and the rest wait or get OVERLOADED; with two to
+     * four at once their event-loop blocks stack up and cheap reads wait (docs/performance.md, scenario 6). */
     readonly maxInflightCost: number;
     /** ADMISSION_CHEAP_COST: at or below it, the cheap lane. Default 5: `session(id)` with scope, parent,
      * target and user costs 4. */
@@ -318,7 +318,7 @@ export function loadConfig(env: Env): Config {
     upstreamRetries: int("UPSTREAM_RETRIES", 2, 0, 10),
     upstreamListBudget: int("UPSTREAM_LIST_BUDGET", 600, 1, 10_000_000),
     admission: Object.freeze({
-      maxInflightCost: int("MAX_INFLIGHT_COST", 40, 1, 100_000_000),
+      maxInflightCost: int("MAX_INFLIGHT_COST", 10, 1, 100_000_000),
       cheapCost: int("ADMISSION_CHEAP_COST", 5, 0, 100_000_000),
       timeoutMs: int("ADMISSION_TIMEOUT_MS", 500, 0, 600_000),
     }),

@@ -34,7 +34,7 @@ describe("loadConfig", () => {
       upstreamConnectTimeoutMs: 3_000,
       upstreamRetries: 2,
       upstreamListBudget: 600,
-      admission: { maxInflightCost: 40, cheapCost: 5, timeoutMs: 500 },
+      admission: { maxInflightCost: 10, cheapCost: 5, timeoutMs: 500 },
       rateLimitCostPerMinute: undefined,
       limits: { maxDepth: 10, maxAliases: 30, maxRootFields: 20, maxCost: 5_000, maxTokens: 5_000 },
       allowBatchedRequests: false,
