@@ -21,7 +21,7 @@ import type { GatewayContext } from "../graphql/context.js";
 import type { ExecutionCore } from "./index.js";
 import { operationRequest, type OperationRequest, type PreparedOperation } from "./index.js";
 import { isRequestErrors } from "./prepared.js";
-import { withRequestId } from "./errors.js";
+import { nameErrors, withRequestId } from "./errors.js";
 
 /** Where an HTTP context carries its request's headers (copied by Apollo's per-operation clone). */
 const HEADERS: unique symbol = Symbol("request headers");
@@ -94,6 +94,11 @@ export function createApolloExecution(core: ExecutionCore): ApolloExecution {
           decided.set(contextValue, { op: prepared, request: opRequest });
           const hookRefusal = await core.hooks.before(opRequest);
           if (hookRefusal) throw fresh(hookRefusal);
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          // Apollo formats these next, without the context: named here, its log lines carry the id.
+          const requestId = contextValue.callScope?.requestId;
+          if (requestId !== undefined) nameErrors(errors, requestId);
         },
         async willSendResponse({ response, contextValue }) {
           // Every error Apollo answers with, parse and validation errors included, names the request.

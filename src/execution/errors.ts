@@ -41,6 +41,17 @@ function upstreamLevel(err: BoundaryError): "warn" | "info" | "debug" {
   return "debug";
 }
 
+/**
+ * The request each error was raised for, when the formatter is called without it: Apollo calls
+ * `formatError(formatted, error)` with no context, so its plugin names the errors first (see
+ * src/execution/apollo.ts, didEncounterErrors) and the formatter's log lines still carry the id.
+ */
+const errorRequests = new WeakMap<object, string>();
+
+export function nameErrors(errors: readonly unknown[], requestId: string): void {
+  for (const error of errors) if (typeof error === "object" && error !== null) errorRequests.set(error, requestId);
+}
+
 /** Apollo's `formatError`: the one funnel. Never throws; masks what it does not know. */
 export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
   // A loader shares one Error among every path that asked for the same id: log it once, not per path.
@@ -71,8 +82,9 @@ export function createErrorFormatter(logger: ErrorLogger): ErrorFormatter {
       "upstream failure",
     );
   };
-  return (formatted: GraphQLFormattedError, error: unknown, requestId?: string): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error: unknown, given?: string): GraphQLFormattedError => {
     try {
+      const requestId = given ?? (typeof error === "object" && error !== null ? errorRequests.get(error) : undefined);
       const original = unwrapResolverError(error);
       const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
       if (original instanceof BoundaryError) {

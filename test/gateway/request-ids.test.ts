@@ -218,6 +218,37 @@ describe("request ids over WebSocket", () => {
     expect(over.payload.errors[0].extensions).toMatchObject({ code: "RATE_LIMITED", limit: "MAX_POLLERS", requestId: "ws-conn.3:p2" });
   });
 
+  it("puts the request's id on the log line of an upstream failure over HTTP, through Apollo (GET) and the fast path (POST)", async () => {
+    const query = `query Missing($id: ID!) { session(id: $id) { id } }`;
+    const variables = JSON.stringify({ id: MISSING });
+    for (const [method, id] of [
+      ["GET", "http-get.1"],
+      ["POST", "http-post.1"],
+    ] as const) {
+      lines.length = 0;
+      const url = new URL(`${stack.gateway.url}/graphql`);
+      if (method === "GET") {
+        url.searchParams.set("query", query);
+        url.searchParams.set("variables", variables);
+      }
+      const res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${admin}`,
+          "x-request-id": id,
+          "content-type": "application/json",
+          "apollo-require-preflight": "1",
+        },
+        body: method === "POST" ? JSON.stringify({ query, variables: { id: MISSING } }) : undefined,
+      });
+      expect(res.headers.get("x-request-id")).toBe(id);
+      const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(body.errors.map((e) => [e.extensions.code, e.extensions.requestId])).toEqual([["NOT_FOUND", id]]);
+      const logged = lines.filter((l) => l.msg === "upstream failure");
+      expect(logged).toEqual([expect.objectContaining({ code: "NOT_FOUND", requestId: id })]);
+    }
+  });
+
   it("derives a sane id from an operation id that is not, the same on every message", async () => {
     const socket = open();
     await socket.init();
