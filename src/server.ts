@@ -225,6 +225,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     live: subscriptions.live,
     subscribe: subscriptions.subscribe,
     maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     reservationTtlMs: config.httpRequestTimeoutMs,
     maxStreams: config.maxConnections,
     maxStreamsPerToken: config.maxPollersPerToken,

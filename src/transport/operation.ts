@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { GraphQLError, type DocumentNode } from "graphql";
+import { createCallScope } from "../boundary/call-scope.js";
 import { isValidHeaderValue } from "../boundary/client.js";
 import { lendsFallback } from "../execution/context.js";
 import { formatErrors } from "../execution/errors.js";
@@ -68,7 +69,8 @@ export interface StartedOperation {
  * the errors to send back when any step refuses it (the hooks' after has then run already).
  * `onlySubscriptions` names the transport's way for others (WebSocket serves only subscriptions).
  * `requestId` is the operation's: its context's call scope carries it to log lines and to each event's
- * scope (src/execution/subscribe.ts).
+ * scope (src/execution/subscribe.ts). A query or mutation (over SSE) ends its upstream work by
+ * `requestTimeoutMs`, as it would over HTTP.
  */
 export async function startOperation(
   core: ExecutionCore,
@@ -79,6 +81,7 @@ export async function startOperation(
   credentials: Credentials,
   onlySubscriptions: boolean,
   requestId: string,
+  requestTimeoutMs: number,
 ): Promise<StartedOperation | readonly GraphQLError[]> {
   // A trusted document named by id (or refused free text) resolves here, as on HTTP.
   let query = payload.query;
@@ -102,9 +105,13 @@ export async function startOperation(
   const variables = payload.variables ?? undefined;
   const refusal = core.verdict(op, variables);
   if (refusal) return [refusal];
-  // No deadline: a subscription lives as long as its client wants, and each of its events gets a deadline
-  // of its own (src/execution/subscribe.ts). The scope carries the operation's id and counts its calls.
-  const context = core.context.build(credentials.headers, { calls: 0, requestId }, credentials.lend);
+  // No deadline for a subscription: it lives as long as its client wants, and each of its events gets a
+  // deadline of its own (src/execution/subscribe.ts). A query or mutation gets the request's deadline.
+  // The scope carries the operation's id and counts its calls. (A deadline scope needs no end: only one
+  // with a parent signal holds a timer of its own.)
+  const scope =
+    op.operation.operation === "subscription" ? { calls: 0, requestId } : Object.assign(createCallScope(requestTimeoutMs), { requestId });
+  const context = core.context.build(credentials.headers, scope, credentials.lend);
   const contextValue: LiveContext = { ...context, live };
   const request = operationRequest(op, {
     transport,

@@ -28,6 +28,8 @@ export interface SseOptions {
   subscribe: SubscribeFn;
   /** MAX_BODY_BYTES: larger request bodies are refused (413) before graphql-sse sees them. */
   maxBodyBytes: number;
+  /** REQUEST_TIMEOUT_MS: a query or mutation sent over SSE ends its upstream work by then, as over HTTP. */
+  requestTimeoutMs: number;
   /**
    * HTTP_REQUEST_TIMEOUT_MS: how long a reserved stream (PUT) may wait for its event stream (GET) before
    * it is dropped with whatever was POSTed to it.
@@ -200,6 +202,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         credentials,
         false,
         req.context.requestId,
+        options.requestTimeoutMs,
       );
       // graphql-sse sends a result only when it has a data key (its isExecutionResult); onNext formats it.
       if (!("request" in started)) return { data: null, errors: [...started] } as unknown as OperationResult;

@@ -168,7 +168,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         const connection = connections.get(ctx);
         if (!connection) return [new GraphQLError("The connection is not initialised.", { extensions: { code: "BAD_REQUEST" } })];
         const requestId = requestIdOfOperation(ctx, id);
-        const started = await startOperation(core, live, "ws", undefined, payload, connection, true, requestId);
+        const started = await startOperation(core, live, "ws", undefined, payload, connection, true, requestId, options.requestTimeoutMs);
         if (!("request" in started)) return [...started];
         if (!core.hooks.empty) running.set(keyOf(ctx, id), started.request);
         return started.args;

@@ -1,3 +1,4 @@
+import { createClient } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import { loadConfig } from "../../src/config.js";
@@ -96,6 +97,41 @@ describe("upstream resilience", () => {
       const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0]!.extensions.code).toBe("UPSTREAM_TIMEOUT");
     } finally {
+      await gw.stop();
+    }
+  });
+  it("holds a query sent over SSE to REQUEST_TIMEOUT_MS too, as over HTTP", async () => {
+    const gw = await startGateway(
+      loadConfig({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        BOUNDARY_ADDR: stack.emulator.url,
+        REQUEST_TIMEOUT_MS: "400",
+        UPSTREAM_TIMEOUT_MS: "5000",
+      }),
+    );
+    const client = createClient({
+      url: `${gw.url}/graphql/stream`,
+      singleConnection: false,
+      retryAttempts: 0,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    try {
+      stack.emulator.faults.add({ kind: "stall", times: 1 });
+      const started = Date.now();
+      const results: { errors?: readonly { extensions?: Record<string, unknown> }[] }[] = [];
+      await new Promise<void>((resolve, reject) => {
+        client.subscribe(
+          { query: `{ session(id: "${sessionId()}") { id } }` },
+          { next: (r) => results.push(r as (typeof results)[number]), error: reject, complete: resolve },
+        );
+      });
+      expect(results.map((r) => r.errors?.map((e) => e.extensions?.code))).toEqual([["UPSTREAM_TIMEOUT"]]);
+      // Without the deadline the stalled call would run to UPSTREAM_TIMEOUT_MS (5 s).
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      client.dispose();
       await gw.stop();
     }
   });
