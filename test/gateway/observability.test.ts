@@ -1,25 +1,17 @@
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
 import { startStack, type Stack } from "../helpers/harness.js";
+import { captureLogs } from "../helpers/logs.js";
 
 /** Every log line the gateway writes, parsed. */
-const lines: Record<string, unknown>[] = [];
-const raw: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    raw.push(chunk.toString());
-    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l));
-    done();
-  },
-});
+const logs = captureLogs();
+const { lines, raw } = logs;
 
 let stack: Stack;
 let admin: string;
 
 beforeAll(async () => {
   // The gateway's own logger (redaction included), at the most verbose level, written to memory.
-  stack = await startStack({ emulator: { sessions: 12, seed: 21 }, gateway: { logger: createLogger("trace", sink) } });
+  stack = await startStack({ emulator: { sessions: 12, seed: 21 }, gateway: { logger: logs.logger("trace") } });
   admin = stack.emulator.tokens.admin.token;
 });
 afterAll(() => stack.close());

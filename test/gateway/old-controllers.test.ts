@@ -3,20 +3,15 @@
  * item with no response_type. The emulator answers so with `prePagination`; the gateway must still keep
  * `first` and MAX_LIST_ITEMS, say there is more, hand out no token, and warn once.
  */
-import { Writable } from "node:stream";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createLogger } from "../../src/logger.js";
 import { callsTo, startStack, type Stack } from "../helpers/harness.js";
+import { captureLogs } from "../helpers/logs.js";
 
-const lines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l));
-    done();
-  },
-});
+/** Every log line the gateway writes, parsed. */
+const logs = captureLogs();
+const { lines } = logs;
 
 const PAGE = `query Page($first: Int, $scopeId: ID, $recursive: Boolean) {
   sessions(first: $first, scopeId: $scopeId, recursive: $recursive) { items { id } listToken hasNextPage responseType } }`;
@@ -28,7 +23,7 @@ beforeAll(async () => {
   stack = await startStack({
     emulator: { sessions: 30, prePagination: true },
     env: { MAX_LIST_ITEMS: "10", SUBSCRIPTION_MIN_INTERVAL_MS: "20" },
-    gateway: { logger: createLogger("warn", sink) },
+    gateway: { logger: logs.logger("warn") },
   });
   admin = stack.emulator.tokens.admin.token;
 });

@@ -6,11 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createLogger } from "../../src/logger.js";
 import { startStack, type Stack } from "../helpers/harness.js";
+import { captureLogs } from "../helpers/logs.js";
 
 /** A made id: the process's random prefix and a counter (src/request-id.ts). */
 const MADE = /^[A-Za-z0-9_-]+-[0-9a-z]+$/;
@@ -19,13 +18,8 @@ const UPDATED = `subscription Updated($id: ID!) { sessionUpdated(id: $id) { id s
 const CHANGED = `subscription Changed($scopeId: ID, $intervalMs: Int) { sessionsChanged(scopeId: $scopeId, recursive: false, intervalMs: $intervalMs) { removedIds } }`;
 
 /** Every log line the gateway writes, parsed. */
-const lines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l));
-    done();
-  },
-});
+const logs = captureLogs();
+const { lines } = logs;
 
 let stack: Stack;
 let admin: string;
@@ -35,7 +29,7 @@ beforeAll(async () => {
   stack = await startStack({
     emulator: { sessions: 8, seed: 3 },
     env: { SUBSCRIPTION_MIN_INTERVAL_MS: "20", SUBSCRIPTION_DEFAULT_INTERVAL_MS: "50", UPSTREAM_LIST_BUDGET: "1000000", MAX_POLLERS: "1" },
-    gateway: { logger: createLogger("trace", sink) },
+    gateway: { logger: logs.logger("trace") },
   });
   admin = stack.emulator.tokens.admin.token;
   project = stack.emulator.store.scopeIds()[2]!;

@@ -15,6 +15,9 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 const ONE = `query One($id: ID!) { session(id: $id) { id status } }`;
+/** A gateway of its own on `boundaryAddr`, for settings the shared stack does not have. */
+const gatewayOn = (boundaryAddr: string, env: Record<string, string>) =>
+  startGateway(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: boundaryAddr, ...env }));
 const sessionId = () => stack.emulator.store.sessions().find((s) => s.status === "active")!.id;
 
 describe("upstream resilience", () => {
@@ -77,16 +80,7 @@ describe("upstream resilience", () => {
   });
 
   it("stops all upstream work at REQUEST_TIMEOUT_MS, retries included", async () => {
-    const gw = await startGateway(
-      loadConfig({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "silent",
-        BOUNDARY_ADDR: stack.emulator.url,
-        REQUEST_TIMEOUT_MS: "400",
-        UPSTREAM_TIMEOUT_MS: "5000",
-      }),
-    );
+    const gw = await gatewayOn(stack.emulator.url, { REQUEST_TIMEOUT_MS: "400", UPSTREAM_TIMEOUT_MS: "5000" });
     try {
       stack.emulator.faults.add({ kind: "stall", times: 1 });
       const res = await fetch(`${gw.url}/graphql`, {
@@ -101,16 +95,7 @@ describe("upstream resilience", () => {
     }
   });
   it("holds a query sent over SSE to REQUEST_TIMEOUT_MS too, as over HTTP", async () => {
-    const gw = await startGateway(
-      loadConfig({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "silent",
-        BOUNDARY_ADDR: stack.emulator.url,
-        REQUEST_TIMEOUT_MS: "400",
-        UPSTREAM_TIMEOUT_MS: "5000",
-      }),
-    );
+    const gw = await gatewayOn(stack.emulator.url, { REQUEST_TIMEOUT_MS: "400", UPSTREAM_TIMEOUT_MS: "5000" });
     const client = createClient({
       url: `${gw.url}/graphql/stream`,
       singleConnection: false,
@@ -142,16 +127,7 @@ describe("controller down, then back", () => {
     let emulator = await startEmulator({ port: 0, sessions: 5, seed: 1 });
     const port = Number(new URL(emulator.url).port);
     const token = emulator.tokens.admin.token;
-    const gw = await startGateway(
-      loadConfig({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "silent",
-        BOUNDARY_ADDR: emulator.url,
-        READY_CACHE_MS: "0",
-        UPSTREAM_RETRIES: "0",
-      }),
-    );
+    const gw = await gatewayOn(emulator.url, { READY_CACHE_MS: "0", UPSTREAM_RETRIES: "0" });
     const query = async () => {
       const res = await fetch(`${gw.url}/graphql`, {
         method: "POST",
@@ -179,9 +155,7 @@ describe("controller down, then back", () => {
 
   it("caches the readiness probe for READY_CACHE_MS", async () => {
     const emulator = await startEmulator({ port: 0, sessions: 1 });
-    const gw = await startGateway(
-      loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", BOUNDARY_ADDR: emulator.url, READY_CACHE_MS: "60000" }),
-    );
+    const gw = await gatewayOn(emulator.url, { READY_CACHE_MS: "60000" });
     try {
       for (let i = 0; i < 5; i++) expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
       expect(emulator.calls).toHaveLength(1);

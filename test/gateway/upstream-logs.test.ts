@@ -1,16 +1,11 @@
 /** Expected upstream failures leave one structured log line each, at the level their cause deserves, with no stack. */
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
 import { startStack, type Stack } from "../helpers/harness.js";
+import { captureLogs } from "../helpers/logs.js";
 
-const lines: Record<string, any>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l));
-    done();
-  },
-});
+/** Every log line the gateway writes, parsed. */
+const logs = captureLogs();
+const { lines } = logs;
 
 let stack: Stack;
 let admin: string;
@@ -18,7 +13,7 @@ beforeAll(async () => {
   stack = await startStack({
     emulator: { sessions: 4, seed: 3 },
     env: { UPSTREAM_RETRIES: "0" },
-    gateway: { logger: createLogger("trace", sink) },
+    gateway: { logger: logs.logger("trace") },
   });
   admin = stack.emulator.tokens.admin.token;
 });
@@ -53,7 +48,7 @@ describe("upstream failure logs", () => {
   it("logs a refused connection once at warn", async () => {
     const refused = await startStack({
       env: { UPSTREAM_RETRIES: "0" },
-      gateway: { logger: createLogger("trace", sink) },
+      gateway: { logger: logs.logger("trace") },
     });
     const token = refused.emulator.tokens.admin.token;
     await refused.emulator.close();

@@ -2,56 +2,10 @@
  * The gateway as a process (src/main.ts): demo mode, and draining on SIGTERM. Spawned with the same
  * Node and tsx the npm scripts use.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { Emulator } from "../../src/emulator/types.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startMain(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: root,
-    env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("gateway did not start in 15 s")), 15_000);
-    let buffer = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          if (parsed.msg === "gateway ready") {
-            clearTimeout(timer);
-            resolve(String(parsed.url));
-          }
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-    void exited.then(() => reject(new Error("gateway exited before it was ready")));
-  });
-  return { child, url, lines, exited };
-}
+import { startMain } from "../helpers/main-process.js";
 
 async function post(url: string, query: string, token?: string) {
   const headers: Record<string, string> = { "content-type": "application/json" };

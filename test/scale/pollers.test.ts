@@ -4,8 +4,7 @@
  * a leader that dies (SIGKILL, lease not released) is replaced by a follower within two intervals, from
  * the stored state, and Redis going away only makes each gateway poll for itself.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -15,9 +14,9 @@ import { startEmulator } from "../../src/emulator/index.js";
 import type { Emulator } from "../../src/emulator/types.js";
 import { startGateway, type Gateway } from "../../src/server.js";
 import { callsTo } from "../helpers/harness.js";
+import { startMain } from "../helpers/main-process.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const INTERVAL_MS = 200;
 /** Long enough next to the scheduling slack that the takeover bound is measured, not the machine. */
 const TAKEOVER_INTERVAL_MS = 1_000;
@@ -70,36 +69,11 @@ async function replicas(count: number, prefix: string): Promise<Gateway[]> {
 
 /** A gateway in a process of its own (`tsx src/main.ts`), so that it can die as a process dies. */
 async function spawnGateway(prefix: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: root,
-    env: { PATH: process.env.PATH, PORT: "0", ...envFor(prefix), LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+  const { child, url } = await startMain({ ...envFor(prefix), LOG_LEVEL: "info" }, 30_000);
   children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("gateway did not start in 30 s")), 30_000);
-    let buffer = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as { msg?: string; url?: string };
-          if (parsed.msg === "gateway ready") {
-            clearTimeout(timer);
-            resolve(String(parsed.url).replace(/\/graphql$/, ""));
-          }
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-    child.once("exit", () => reject(new Error("gateway exited before it was ready")));
-  });
-  await until(async () => (await redisUp(url)) === 1, "spawned gateway_redis_up 1");
-  return { child, url };
+  const base = url.replace(/\/graphql$/, "");
+  await until(async () => (await redisUp(base)) === 1, "spawned gateway_redis_up 1");
+  return { child, url: base };
 }
 
 async function redisUp(url: string): Promise<number | undefined> {
