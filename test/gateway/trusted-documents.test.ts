@@ -184,6 +184,28 @@ describe("PERSISTED_DOCUMENTS_MODE=enforce", () => {
     expect(stack.emulator.calls).toHaveLength(0);
   });
 
+  /** The first result of a subscription, over either client (graphql-ws and graphql-sse share the shape). */
+  function firstResult(
+    client: {
+      subscribe(
+        payload: { query: string; extensions?: Record<string, unknown> },
+        sink: { next(v: unknown): void; error(e: unknown): void; complete(): void },
+      ): () => void;
+    },
+    payload: { query: string; extensions?: Record<string, unknown> },
+  ): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const dispose = client.subscribe(payload, {
+        next: (value) => {
+          dispose();
+          resolve(value);
+        },
+        error: reject,
+        complete: () => {},
+      });
+    });
+  }
+
   it("runs a WebSocket subscription named by its id, and refuses one sent as text not in the manifest", async () => {
     const client: Client = createClient({
       url: `${stack.gateway.url.replace(/^http/, "ws")}/graphql`,
@@ -193,19 +215,7 @@ describe("PERSISTED_DOCUMENTS_MODE=enforce", () => {
       lazy: true,
     });
     try {
-      const first = await new Promise<any>((resolve, reject) => {
-        const dispose = client.subscribe(
-          { query: "", extensions: persisted(byName("WatchSessions").id) },
-          {
-            next: (value) => {
-              dispose();
-              resolve(value);
-            },
-            error: reject,
-            complete: () => {},
-          },
-        );
-      });
+      const first = await firstResult(client, { query: "", extensions: persisted(byName("WatchSessions").id) });
       expect(first.errors).toBeUndefined();
       expect(first.data.sessionsChanged.items.length).toBeGreaterThan(0);
       stack.emulator.clearCalls();
@@ -229,19 +239,7 @@ describe("PERSISTED_DOCUMENTS_MODE=enforce", () => {
       headers: { authorization: `Bearer ${admin}` },
     });
     try {
-      const first = await new Promise<any>((resolve, reject) => {
-        const dispose = client.subscribe(
-          { query: "", extensions: persisted(byName("WatchSessions").id) },
-          {
-            next: (value) => {
-              dispose();
-              resolve(value);
-            },
-            error: reject,
-            complete: () => {},
-          },
-        );
-      });
+      const first = await firstResult(client, { query: "", extensions: persisted(byName("WatchSessions").id) });
       expect(first.errors).toBeUndefined();
       expect(first.data.sessionsChanged.items.length).toBeGreaterThan(0);
       stack.emulator.clearCalls();
