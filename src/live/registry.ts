@@ -134,14 +134,9 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
    * another process's leader makes no upstream call and is left out: the caps bound this process's
    * polling. One that takes over later is not refused, as its subscribers were already admitted.
    */
-  const polling = (which: (p: RunningPoller) => boolean): number => {
-    if (!options.sharing) return which === always ? pollers.size : countWhere(which);
-    return countWhere((p) => !p.following && which(p));
-  };
-  const always = () => true;
-  const countWhere = (which: (p: RunningPoller) => boolean): number => {
+  const polling = (which: (p: RunningPoller) => boolean = () => true): number => {
     let n = 0;
-    for (const p of pollers.values()) if (which(p)) n++;
+    for (const p of pollers.values()) if (!p.following && which(p)) n++;
     return n;
   };
 
@@ -149,7 +144,7 @@ export function createLiveRegistry(options: LiveRegistryOptions): LiveRegistry {
     if (closed) throw new LiveRefusalError("UPSTREAM_UNAVAILABLE", "The gateway is shutting down; subscribe again shortly.");
     const existing = pollers.get(key);
     if (existing?.running) return existing as P;
-    if (polling(always) >= options.maxPollers) {
+    if (polling() >= options.maxPollers) {
       throw new LiveRefusalError(
         "RATE_LIMITED",
         `This gateway already runs its most live pollers (${options.maxPollers}); retry later, or subscribe with the same arguments as an existing subscription to share its poller.`,
