@@ -112,9 +112,13 @@ export interface Config {
   /** `MAX_SOCKET_BUFFER_BYTES`: a WebSocket whose unsent data passes this (a client that stops reading) is closed. Default 4 MiB. */
   readonly maxSocketBufferBytes: number;
   /** `FAST_LANE`: serve plain POST queries and mutations whose document is already parsed, validated and
-   * within the limits on the gateway's own lean path (src/graphql/fast-lane.ts) instead of Apollo's
+   * within the limits on the gateway's own lean path (src/transport/fast-path.ts) instead of Apollo's
    * request pipeline; the answers are the same. Default true; false sends everything through Apollo. */
   readonly fastLane: boolean;
+  /** `PAGED_LISTINGS`: on the fast lane, run a whole listing (`sessions` without `first` or `after`, the
+   * only root field) page by page and write its items page by page (src/execution/paged.ts), so it holds
+   * about one page at a time. Default true; false runs it as one execution. The answers are the same. */
+  readonly pagedListings: boolean;
   /** `ALLOWED_HOSTS`: comma-separated host names the gateway answers to (the `Host` header, port ignored),
    * checked on every request but `/healthz` and `/readyz`; `*` answers any. Default: when a fallback token
    * is in effect (`BOUNDARY_TOKEN`, or demo mode), the listen host (unless a wildcard), `localhost`,
@@ -355,6 +359,7 @@ export function loadConfig(env: Env): Config {
     maxSubscriptionsPerConnection: int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 100, 1, 100_000),
     maxSocketBufferBytes: int("MAX_SOCKET_BUFFER_BYTES", 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
     fastLane: bool("FAST_LANE", true),
+    pagedListings: bool("PAGED_LISTINGS", true),
     allowedHosts: hostList(text("ALLOWED_HOSTS")),
     metricsPort: text("METRICS_PORT") === undefined ? undefined : int("METRICS_PORT", 0, 0, 65535),
     httpRequestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 30_000, 1_000, 3_600_000),

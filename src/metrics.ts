@@ -32,8 +32,9 @@ export interface GatewayMetrics {
   ): void;
 }
 
-/** Which path answered a request: the fast lane (src/graphql/fast-lane.ts) or Apollo Server's pipeline. */
-export type RequestLane = "fast" | "apollo";
+/** Which path answered a request: the fast lane (src/transport/fast-path.ts), the fast lane with a whole
+ * listing run and written page by page (src/execution/paged.ts), or Apollo Server's pipeline. */
+export type RequestLane = "fast" | "paged" | "apollo";
 
 /** success: no errors; partial: some data and errors; error: errors and no root field with data. */
 export type RequestOutcome = "success" | "partial" | "error";
@@ -101,11 +102,11 @@ export function createMetrics(): GatewayMetrics {
   });
   const lanes = new Counter({
     name: "graphql_request_lane_total",
-    help: "GraphQL requests by the path that answered them: fast (the gateway's fast lane) or apollo (Apollo Server's pipeline).",
+    help: "GraphQL requests by the path that answered them: fast (the gateway's fast lane), paged (the fast lane, a whole listing written page by page) or apollo (Apollo Server's pipeline).",
     labelNames: ["lane"] as const,
     registers: [registry],
   });
-  const laneChildren = { fast: lanes.labels("fast"), apollo: lanes.labels("apollo") };
+  const laneChildren = { fast: lanes.labels("fast"), paged: lanes.labels("paged"), apollo: lanes.labels("apollo") };
   const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const upstreamChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const names = new Set<string>();

@@ -155,6 +155,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Tracing first, so that refusals by the guards are traced too.
     hooks: tracing ? [tracing.hook, ...guards] : guards,
     documents,
+    pagedListings: config.pagedListings,
   });
   const apolloExecution = createApolloExecution(core);
   const observe = createRequestObserver(logger, metrics);
@@ -333,11 +334,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         const written = whenWritten(res);
         const answer = await fastPath!.run(plan, req.headers, callScope, started);
         written(answer.done);
-        // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB).
-        const bytes = Buffer.from(answer.body);
-        answer.headers["content-length"] = String(bytes.length);
+        // Encoded once: the length comes from the bytes that are sent (a listing's body can be 10 MiB),
+        // a piece at a time (a paged listing's pieces are its pages).
+        const pieces = answer.body.map((piece) => Buffer.from(piece));
+        answer.headers["content-length"] = String(pieces.reduce((n, b) => n + b.length, 0));
         res.writeHead(answer.status, answer.headers);
-        res.end(bytes);
+        const last = pieces.pop()!;
+        for (const piece of pieces) res.write(piece);
+        res.end(last);
       } finally {
         callScope.end();
       }

@@ -42,9 +42,14 @@ export async function listSessions<T = WireSession>(
   limit: number,
   auth: string | undefined,
   keep: (item: WireSession) => T = (item) => item as T,
-  options: ListSessionsOptions = {},
+  options: ListSessionsOptions<T> = {},
 ): Promise<SessionListing<T>> {
   const byId = new Map<string, T>();
+  /** With `options.pages`: the ids handed out so far (their items are not kept here). */
+  const handed = new Set<string>();
+  const pages = options.pages;
+  if (pages && params.listToken !== undefined) throw new Error("listSessions: pages are handed out for a first listing only");
+  const size = () => byId.size + handed.size;
   const removed = new Set<string>();
   /** Sessions a refresh saw change that the caller's view no longer holds (see `ListSessionsOptions`). */
   const left = new Set<string>();
@@ -76,7 +81,7 @@ export async function listSessions<T = WireSession>(
       if (filtering || n < 2 || merged !== n - 1 || ahead !== undefined) return false;
       const tail = readTail(body);
       if (!tail.delta || tail.token === undefined) return false;
-      const guess = byId.size + Math.min(pageSize, lastCount);
+      const guess = size() + Math.min(pageSize, lastCount);
       if (guess >= limit) return false;
       const abort = new AbortController();
       const page = ask(n + 1, tail.token, limit - guess, abort.signal);
@@ -90,9 +95,20 @@ export async function listSessions<T = WireSession>(
     let page = await ask(1, token, limit);
     // A controller before 0.15 has no pagination (internal/pagination came with 0.15): it ignores
     // page_size and list_token and sends every item, with no response_type. Cut to `limit` here.
-    if (page.response_type === undefined) return prePagination(page, limit, keep);
+    if (page.response_type === undefined) return prePagination(page, limit, keep, pages);
     for (;;) {
-      if (!filtering) {
+      if (pages) {
+        // A first listing's pages follow one another by creation time (internal/pagination): an id
+        // seen twice, or a removal, would change items already handed out.
+        const fresh: T[] = [];
+        for (const item of page.items ?? []) {
+          if (handed.has(item.id)) throw new ListingNotPageable(`session ${item.id} was listed twice`);
+          handed.add(item.id);
+          fresh.push(keep(item));
+        }
+        if ((page.removed_ids?.length ?? 0) > 0) throw new ListingNotPageable("a first listing reported removed sessions");
+        pages(fresh);
+      } else if (!filtering) {
         for (const item of page.items ?? []) byId.set(item.id, keep(item));
       } else {
         // A refresh phase is sorted by update time, a listing's by creation time
@@ -122,7 +138,7 @@ export async function listSessions<T = WireSession>(
       // internal/pagination/pagination.go makes one only when the page has items).
       token = page.list_token;
       const complete = page.response_type !== "delta";
-      if (complete || byId.size >= limit || token === undefined) {
+      if (complete || size() >= limit || token === undefined) {
         if (!complete && token !== undefined && page.sort_by === "created_time") client.listTokenPhases.nextPage(token);
         for (const id of removed) byId.delete(id);
         for (const id of left) removed.add(id);
@@ -131,12 +147,12 @@ export async function listSessions<T = WireSession>(
           listToken: token,
           responseType: complete ? "complete" : "delta",
           removedIds: [...removed].sort(),
-          estItemCount: complete && params.listToken === undefined ? byId.size : estItemCount,
+          estItemCount: complete && params.listToken === undefined ? size() : estItemCount,
           sortBy: page.sort_by,
           sortDir: page.sort_dir,
         };
       }
-      const wanted = limit - byId.size;
+      const wanted = limit - size();
       const guessed = ahead;
       ahead = undefined;
       if (guessed && guessed.token === token && guessed.pageSize === wanted) {
@@ -152,11 +168,18 @@ export async function listSessions<T = WireSession>(
   }
 }
 
-function prePagination<T>(page: WireListResponse<WireSession>, limit: number, keep: (item: WireSession) => T): SessionListing<T> {
+function prePagination<T>(
+  page: WireListResponse<WireSession>,
+  limit: number,
+  keep: (item: WireSession) => T,
+  pages: ((items: T[]) => void) | undefined,
+): SessionListing<T> {
   const all = page.items ?? [];
   const cut = all.length > limit;
+  const items = all.slice(0, limit).map(keep);
+  pages?.(items);
   return {
-    items: all.slice(0, limit).map(keep),
+    items: pages ? [] : items,
     listToken: undefined,
     // "delta" is what says more items exist than were returned (hasNextPage).
     responseType: cut ? "delta" : "complete",
@@ -167,7 +190,7 @@ function prePagination<T>(page: WireListResponse<WireSession>, limit: number, ke
   };
 }
 
-export interface ListSessionsOptions {
+export interface ListSessionsOptions<T = WireSession> {
   /**
    * The caller's `filter`, evaluated here. When given (or when there is no filter), a refresh is asked
    * for with no filter and include_terminated=true, and the walker applies `filter` and
@@ -175,6 +198,18 @@ export interface ListSessionsOptions {
    * of it join `removedIds`. May throw; the walk then fails with that error.
    */
   matches?: (item: WireSession) => boolean;
+  /**
+   * For a first listing only (no `listToken`): each page's items are handed here, in order, as the page
+   * is merged, and not kept; the listing returned has no items. So a whole listing never holds more than
+   * a page of items (src/execution/paged.ts writes them out page by page). Throws `ListingNotPageable`
+   * when a page would change items already handed out. May throw; the walk then fails with that error.
+   */
+  pages?: (items: T[]) => void;
+}
+
+/** A listing whose pages cannot be handed out one by one (see `ListSessionsOptions.pages`). */
+export class ListingNotPageable extends Error {
+  override readonly name = "ListingNotPageable";
 }
 
 function isTerminated(s: WireSession): boolean {

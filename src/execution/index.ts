@@ -9,6 +9,7 @@
  *   hooks   (ordered; may refuse before any upstream call)             src/execution/hooks.ts
  *   execute (graphql-jit, compiled once per operation; graphql-js for introspection and what jit declines)
  *   errors  (one formatter; a result's errors normalised once)         src/execution/errors.ts
+ *   paged   (a whole listing run page by page, written as text)         src/execution/paged.ts
  *
  * Transports only read their wire format and write the answer: src/transport/fast-path.ts (plain POSTs),
  * src/execution/apollo.ts (Apollo Server runs this core for what the fast path leaves to it) and
@@ -24,6 +25,7 @@ import { createErrorFormatter, type ErrorFormatter, type ErrorLogger } from "./e
 import { createHookRunner, type HookRunner, type RequestHook } from "./hooks.js";
 import { createLimitChecker } from "./limits.js";
 import { settleListFields } from "./list-settling.js";
+import { executePaged, pagedShape, type PagedResult, type PagedShape } from "./paged.js";
 import { createPreparedCache, type Prepared, type PreparedCache, type PreparedCacheOptions, type PreparedOperation } from "./prepared.js";
 
 export interface ExecutionCoreOptions {
@@ -37,6 +39,8 @@ export interface ExecutionCoreOptions {
   documents?: DocumentResolver;
   /** Bounds of the prepared-operation cache (defaults in src/execution/prepared.ts). */
   cache?: Omit<PreparedCacheOptions, "maxTokens">;
+  /** Run whole listings page by page where the transport can write them so (PAGED_LISTINGS). Default true. */
+  pagedListings?: boolean;
 }
 
 export interface ExecutionCore {
@@ -59,6 +63,19 @@ export interface ExecutionCore {
     variables: Record<string, unknown> | undefined,
     context: GatewayContext,
   ): Promise<ExecutionResult> | ExecutionResult;
+  /**
+   * Where a whole listing's items sit in this operation's answer when it runs page by page, or
+   * undefined when it runs as one execution (src/execution/paged.ts). Only a transport that writes the
+   * answer's text itself asks (the HTTP fast path); the others get one result object.
+   */
+  pagedShape(op: PreparedOperation): PagedShape | undefined;
+  /** Runs an operation that has a paged shape, as `execute` would answer it, its items as text. */
+  executePaged(
+    op: PreparedOperation,
+    variables: Record<string, unknown> | undefined,
+    context: GatewayContext,
+    shape: PagedShape,
+  ): Promise<PagedResult>;
   /** The prepared cache (its size for tests and metrics). */
   readonly cache: PreparedCache;
 }
@@ -72,7 +89,8 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
     logger.error({ hook, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, "request hook failed"),
   );
 
-  return {
+  const pagedListings = options.pagedListings ?? true;
+  const core: ExecutionCore = {
     schema,
     cache,
     prepare: (query, operationName) => cache.prepare(query, operationName),
@@ -90,7 +108,10 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
       }
       return execute({ schema, document: op.document, contextValue: context, variableValues: variables, operationName: op.operationName });
     },
+    pagedShape: (op) => (pagedListings ? pagedShape(op.operation) : undefined),
+    executePaged: (op, variables, context, shape) => executePaged((ctx) => core.execute(op, variables, ctx), shape, context),
   };
+  return core;
 }
 
 /**
@@ -135,3 +156,4 @@ export type { PreparedOperation, Prepared } from "./prepared.js";
 export { isRequestErrors } from "./prepared.js";
 export type { RequestHook, OperationRequest, OperationOutcome, Transport } from "./hooks.js";
 export { operationRequest } from "./hooks.js";
+export { pagedBody, type PagedShape, type PagedResult } from "./paged.js";

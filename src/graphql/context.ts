@@ -6,6 +6,16 @@
 import type { CallScope } from "../boundary/call-scope.js";
 import type { BoundaryClient } from "../boundary/client.js";
 import type { Loaders } from "./loaders/index.js";
+import type { SessionPage } from "./types/session-page.type.js";
+import type { Session } from "./types/session.type.js";
+
+/**
+ * A whole listing run page by page (src/execution/paged.ts). In the run that walks the listing, the root
+ * `sessions` field hands each page's items to `pages`, waits for `settled`, and answers the listing
+ * without items; in the run over one page, it answers `page`.
+ */
+export type PagedListing =
+  { readonly pages: (items: Session[]) => void; readonly settled: () => Promise<void> } | { readonly page: SessionPage };
 
 export interface GatewayContext {
   /** The Authorization value sent upstream on every call of this request (never logged). */
@@ -20,4 +30,6 @@ export interface GatewayContext {
   /** `auth` is the gateway's own token (BOUNDARY_TOKEN, the demo admin), not the caller's: mutations
    * refuse it (see cancelSession). */
   readonly usesFallback?: boolean;
+  /** Set only while the execution core runs a whole listing page by page. */
+  readonly pagedListing?: PagedListing;
 }

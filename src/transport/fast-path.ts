@@ -19,7 +19,15 @@ import Negotiator from "negotiator";
 import type { GraphQLFormattedError } from "graphql";
 import type { CallScope } from "../boundary/call-scope.js";
 import { formatErrors } from "../execution/errors.js";
-import { isRequestErrors, operationRequest, type ExecutionCore, type PreparedOperation } from "../execution/index.js";
+import {
+  isRequestErrors,
+  operationRequest,
+  pagedBody,
+  type ExecutionCore,
+  type PagedShape,
+  type PreparedOperation,
+} from "../execution/index.js";
+import type { RequestLane } from "../metrics.js";
 import type { RequestObserver } from "../observability.js";
 
 /** The media types of a single result, as GraphQL over HTTP names them (and Apollo answers them). */
@@ -33,12 +41,15 @@ export interface FastPathPlan {
   readonly variables: Record<string, unknown> | undefined;
   readonly extensions: Record<string, unknown> | undefined;
   readonly contentType: string;
+  /** Set when the operation is a whole listing run page by page (src/execution/paged.ts). */
+  readonly paged: PagedShape | undefined;
 }
 
 export interface FastPathResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** The body's text, in pieces to write one after another (a paged listing's are one per page). */
+  body: string[];
   /**
    * Runs the hooks' `after`: call it once the body has been written out or the connection closed, so
    * that what the hooks hold (an admission slot) covers the answer's bytes until they have left.
@@ -84,7 +95,7 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
       if (isRequestErrors(op) || op.introspection || op.operation.operation === "subscription") return undefined;
       // Limits first: compiling a depth-1,000 query took 1.9 s and 265 MB before the limit refused it.
       if (core.verdict(op, request.variables) !== null) return undefined;
-      return { op, variables: request.variables, extensions: request.extensions, contentType };
+      return { op, variables: request.variables, extensions: request.extensions, contentType, paged: core.pagedShape(op) };
     },
 
     async run(plan, headers, callScope, started) {
@@ -104,6 +115,8 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
       let errors: GraphQLFormattedError[] | undefined;
       let data: Record<string, unknown> | null | undefined;
       let extensions: Record<string, unknown> | undefined;
+      let items: readonly string[] | undefined;
+      let lane: RequestLane = "fast";
       const refusal = core.hooks.empty ? undefined : await core.hooks.before(request);
       if (refusal) {
         const formatted = formatErrors([refusal], core.formatError, callScope.requestId);
@@ -111,7 +124,11 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
         status = formatted.head.status ?? 500;
         Object.assign(responseHeaders, formatted.head.headers);
       } else {
-        const result = await core.execute(op, variables, context);
+        let result;
+        if (plan.paged) {
+          lane = "paged";
+          ({ result, items } = await core.executePaged(op, variables, context, plan.paged));
+        } else result = await core.execute(op, variables, context);
         data = result.data;
         extensions = result.extensions;
         if (result.errors) {
@@ -123,8 +140,9 @@ export function createFastPath(core: ExecutionCore, observe: RequestObserver, ma
         }
       }
       responseHeaders["content-type"] = plan.contentType;
-      const body = `${JSON.stringify({ errors, data, extensions })}\n`;
-      observe({ started, operationName: op.operationName, data, errors, status, callScope, lane: "fast" });
+      const answer = { errors, data, extensions };
+      const body = plan.paged && items ? pagedBody(answer, plan.paged, items) : [`${JSON.stringify(answer)}\n`];
+      observe({ started, operationName: op.operationName, data, errors, status, callScope, lane });
       const outcome = { errors, status };
       const done = core.hooks.empty ? noop : () => core.hooks.after(request, outcome);
       return { status, headers: responseHeaders, body, done };

@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       maxSubscriptionsPerConnection: 100,
       maxSocketBufferBytes: 4 * 1024 * 1024,
       fastLane: true,
+      pagedListings: true,
       requestTimeoutMs: 20_000,
       upstreamConnectTimeoutMs: 3_000,
       upstreamRetries: 2,

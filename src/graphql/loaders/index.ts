@@ -46,6 +46,9 @@ export interface Loaders {
    * for twice in one request (`User.sessions` on each session of that user) is walked once. */
   /** Listings with their items already mapped (page by page, see `listSessions`). */
   sessionList: DataLoader<SessionListingKey, SessionListing<Session>, string>;
+  /** A first listing walked with its items handed to `pages` page by page, not kept and not cached
+   * (`ListSessionsOptions.pages`); its page calls count against the same cap as the loaders'. */
+  walkSessionPages(key: SessionListingKey, pages: (items: Session[]) => void): Promise<SessionListing<Session>>;
 }
 
 export interface SessionListingKey {
@@ -75,6 +78,11 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
   // Each list page takes a slot; a listing holds at most two (the page being parsed and the next one,
   // asked for meanwhile).
   const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s, k) => limit(() => client.listSessions(p, a, s, k)) };
+  const walk = (k: SessionListingKey, pages?: (items: Session[]) => void) =>
+    listSessions(limitedClient, k.params, k.limit, auth, listed, {
+      matches: k.params.filter === undefined ? undefined : compileSessionFilter(k.params.filter),
+      pages,
+    });
   return {
     // Each read is the registry's.
     scope: loader("scope", (id) => RESOURCES.scope.read(client, id, auth).then(toScope)),
@@ -87,17 +95,14 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
     sessionList: new DataLoader<SessionListingKey, SessionListing<Session>, string>(
       (keys) => {
         options.onBatch?.("sessionList", keys.length);
-        return readEach(
-          keys,
-          (k) =>
-            listSessions(limitedClient, k.params, k.limit, auth, listed, {
-              matches: k.params.filter === undefined ? undefined : compileSessionFilter(k.params.filter),
-            }),
-          concurrency,
-        );
+        return readEach(keys, (k) => walk(k), concurrency);
       },
       { cacheKeyFn: listingCacheKey },
     ),
+    walkSessionPages: (key, pages) => {
+      options.onBatch?.("sessionList", 1);
+      return walk(key, pages);
+    },
   };
 }
 

@@ -4,20 +4,22 @@
  * same listing asked for on several parents (`User.sessions` on every session of that user) is walked
  * once, and its page calls count against the request's upstream concurrency cap.
  */
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext, PagedListing } from "../context.js";
 import { LISTING_DEFAULTS, type ListingArgs } from "../args/listing.args.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
 import { toSessionPage } from "../mappers.js";
 import type { SessionPage } from "../types/session-page.type.js";
+import type { Session } from "../types/session.type.js";
 
 export type SessionListingArgs = Omit<ListingArgs, "intervalMs">;
 
-export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext): Promise<SessionPage> {
+export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext, paged?: PagedListing): Promise<SessionPage> {
+  if (paged && "page" in paged) return paged.page;
   const limit = args.first ?? ctx.maxListItems;
   if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxListItems) {
     throw gatewayError(GatewayErrorCode.BAD_USER_INPUT, `first must be between 1 and ${ctx.maxListItems}.`, { field: "first" });
   }
-  const listing = await ctx.loaders.sessionList.load({
+  const key = {
     params: {
       scopeId: args.scopeId ?? LISTING_DEFAULTS.scopeId,
       recursive: args.recursive ?? LISTING_DEFAULTS.recursive,
@@ -26,9 +28,21 @@ export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext)
       listToken: args.after ?? undefined,
     },
     limit,
-  });
+  };
   // A listed session carries no connections; a cached read from earlier in this request may be older
   // than the listing, so `connections` reads it afresh.
-  for (const item of listing.items) ctx.loaders.session.clear(item.id);
+  const fresh = (items: Session[]) => {
+    for (const item of items) ctx.loaders.session.clear(item.id);
+  };
+  if (paged) {
+    const listing = await ctx.loaders.walkSessionPages(key, (items) => {
+      fresh(items);
+      paged.pages(items);
+    });
+    await paged.settled();
+    return toSessionPage(listing);
+  }
+  const listing = await ctx.loaders.sessionList.load(key);
+  fresh(listing.items);
   return toSessionPage(listing);
 }

@@ -33,7 +33,8 @@ export class SessionResolver {
     description: "Sessions the caller may see, newest first. Pass `first` for a page and its `listToken` as `after` for the next one.",
   })
   async sessions(@Args(() => SessionsArgs) args: SessionsArgs, @Ctx() ctx: GatewayContext): Promise<SessionPage> {
-    return sessionPage(args, ctx);
+    // Only the root field is run page by page; `Scope.sessions` and `User.sessions` never are.
+    return sessionPage(args, ctx, ctx.pagedListing);
   }
 
   @Mutation(() => Session, {
