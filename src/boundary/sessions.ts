@@ -107,7 +107,8 @@ export async function listSessions<T = WireSession>(
           fresh.push(keep(item));
         }
         if ((page.removed_ids?.length ?? 0) > 0) throw new ListingNotPageable("a first listing reported removed sessions");
-        pages(fresh);
+        // The caller's work on the page before this one; the walk goes on once it is done.
+        await pages(fresh);
       } else if (!filtering) {
         for (const item of page.items ?? []) byId.set(item.id, keep(item));
       } else {
@@ -168,16 +169,16 @@ export async function listSessions<T = WireSession>(
   }
 }
 
-function prePagination<T>(
+async function prePagination<T>(
   page: WireListResponse<WireSession>,
   limit: number,
   keep: (item: WireSession) => T,
-  pages: ((items: T[]) => void) | undefined,
-): SessionListing<T> {
+  pages: ((items: T[]) => void | Promise<void>) | undefined,
+): Promise<SessionListing<T>> {
   const all = page.items ?? [];
   const cut = all.length > limit;
   const items = all.slice(0, limit).map(keep);
-  pages?.(items);
+  await pages?.(items);
   return {
     items: pages ? [] : items,
     listToken: undefined,
@@ -201,10 +202,11 @@ export interface ListSessionsOptions<T = WireSession> {
   /**
    * For a first listing only (no `listToken`): each page's items are handed here, in order, as the page
    * is merged, and not kept; the listing returned has no items. So a whole listing never holds more than
-   * a page of items (src/execution/paged.ts writes them out page by page). Throws `ListingNotPageable`
+   * a page of items (src/execution/paged.ts writes them out page by page). What it returns is awaited
+   * before the next page is merged, so a caller that falls behind holds the walk. Throws `ListingNotPageable`
    * when a page would change items already handed out. May throw; the walk then fails with that error.
    */
-  pages?: (items: T[]) => void;
+  pages?: (items: T[]) => void | Promise<void>;
 }
 
 /** A listing whose pages cannot be handed out one by one (see `ListSessionsOptions.pages`). */

@@ -9,8 +9,9 @@
  * that walks hands each page's items on (`PagedListing.pages`), a run over that page (its root field
  * answers the page) completes the items' selection, neighbours included, and the page's items are kept
  * only as JSON text. The walking run ends with the listing's own fields and no items, and the transport
- * writes the items' text in its place. A listing holds about one page of sessions at a time, and no
- * block is longer than one page's.
+ * writes the items' text in its place. The walk waits for each page to have run before it merges the
+ * one after next, so a listing holds one or two pages of sessions at a time (plus its answer's text), and
+ * no block is longer than one page's.
  *
  * The answer is the one a single execution gives, byte for byte (test/gateway/paged-listing.test.ts):
  * - an item's error keeps its place: its path is shifted by the items of the pages before it;
@@ -111,9 +112,13 @@ export async function executePaged(run: RunOperation, shape: PagedShape, context
         if (nulled) throw new Error("the listing's items were nulled by an item's error");
         const offset = handed;
         handed += items.length;
-        pending = pending.then(() => runPage(items, offset));
+        const before = pending;
+        pending = before.then(() => runPage(items, offset));
         // Awaited by `settled`, or below when the walk fails first: never an unhandled rejection.
         pending.catch(noop);
+        // The walk goes on once the page before this one has run: one page runs while the next is
+        // fetched, and a page whose neighbours are slow to read holds the walk rather than piling up.
+        return before;
       },
       settled: () => pending,
     },

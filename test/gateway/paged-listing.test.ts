@@ -174,6 +174,25 @@ describe("a whole listing run page by page", () => {
   });
 });
 
+describe("a whole listing whose pages are slow to run", () => {
+  it("holds the walk while a page's neighbours are read: at most one page runs and one more is fetched", async () => {
+    // The first session's target answers after 800 ms: the first page runs that long.
+    const slow = sessions[0]!.target_id!;
+    pagedStack.emulator.faults.add({ kind: "latency", ms: 800, match: new RegExp(`^GET /v1/targets/${slow}$`) });
+    const before = pagedStack.emulator.calls.length;
+    const answer = await send(pagedStack, LISTING);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).data.sessions.every).toHaveLength(sessions.length);
+    const calls = pagedStack.emulator.calls.slice(before);
+    const read = calls.find((c) => c.path === `/v1/targets/${slow}`)!;
+    expect(read.end - read.start).toBeGreaterThanOrEqual(790);
+    const lists = calls.filter((c) => c.path === "/v1/sessions");
+    expect(lists).toHaveLength(Math.ceil(sessions.length / 50));
+    // Pages 1 and 2, and page 3 asked ahead while page 2 was parsed; the rest wait for page 1 to be run.
+    expect(lists.filter((c) => c.start < read.end).length).toBe(3);
+  });
+});
+
 describe("a whole listing that fails while it is walked", () => {
   let a: Stack;
   let b: Stack;

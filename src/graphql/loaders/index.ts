@@ -48,7 +48,7 @@ export interface Loaders {
   sessionList: DataLoader<SessionListingKey, SessionListing<Session>, string>;
   /** A first listing walked with its items handed to `pages` page by page, not kept and not cached
    * (`ListSessionsOptions.pages`); its page calls count against the same cap as the loaders'. */
-  walkSessionPages(key: SessionListingKey, pages: (items: Session[]) => void): Promise<SessionListing<Session>>;
+  walkSessionPages(key: SessionListingKey, pages: (items: Session[]) => void | Promise<void>): Promise<SessionListing<Session>>;
 }
 
 export interface SessionListingKey {
@@ -78,7 +78,7 @@ export function createLoaders(client: BoundaryClient, auth: string | undefined, 
   // Each list page takes a slot; a listing holds at most two (the page being parsed and the next one,
   // asked for meanwhile).
   const limitedClient: BoundaryClient = { ...client, listSessions: (p, a, s, k) => limit(() => client.listSessions(p, a, s, k)) };
-  const walk = (k: SessionListingKey, pages?: (items: Session[]) => void) =>
+  const walk = (k: SessionListingKey, pages?: (items: Session[]) => void | Promise<void>) =>
     listSessions(limitedClient, k.params, k.limit, auth, listed, {
       matches: k.params.filter === undefined ? undefined : compileSessionFilter(k.params.filter),
       pages,

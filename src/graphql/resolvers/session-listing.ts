@@ -37,7 +37,7 @@ export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext,
   if (paged) {
     const listing = await ctx.loaders.walkSessionPages(key, (items) => {
       fresh(items);
-      paged.pages(items);
+      return paged.pages(items);
     });
     await paged.settled();
     return toSessionPage(listing);
