@@ -17,7 +17,9 @@
  * - an item's error keeps its place: its path is shifted by the items of the pages before it;
  * - an error that nulls the items (a non-null field of an item failed) ends the walk, and the answer is
  *   that page's run, with the errors of the pages before it;
- * - a listing that fails as a whole is answered by the walking run alone, as if nothing ran page by page.
+ * - a listing that fails as a whole is answered by the walking run alone, as if nothing ran page by page;
+ * - a listing whose pages would change items already run (an id listed twice) is walked again by the
+ *   walking run and answered by it as one execution.
  */
 import { GraphQLError, Kind, type ExecutionResult, type OperationDefinitionNode } from "graphql";
 import type { GatewayContext } from "../graphql/context.js";
@@ -80,6 +82,8 @@ export async function executePaged(run: RunOperation, shape: PagedShape, context
   let pending: Promise<void> = Promise.resolve();
   /** A page's run in which an item's error nulled the items: it is the answer. */
   let nulled: ExecutionResult | undefined;
+  /** The listing was answered whole by the walking run (see `ListingNotPageable`): it is the answer. */
+  let abandoned = false;
 
   const runPage = async (items: Session[], offset: number): Promise<void> => {
     if (nulled) return;
@@ -121,10 +125,14 @@ export async function executePaged(run: RunOperation, shape: PagedShape, context
         return before;
       },
       settled: () => pending,
+      abandon() {
+        abandoned = true;
+      },
     },
   });
   // Pages still running when the walk failed finish within this request (and its call scope).
   await pending.catch(noop);
+  if (abandoned) return { result: walked, items: undefined };
   if (nulled) return { result: nulled, items: undefined };
   const listing = walked.data?.[shape.field] as Record<string, unknown> | null | undefined;
   if (!listing || !Array.isArray(listing[shape.items])) return { result: walked, items: undefined };

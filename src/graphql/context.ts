@@ -11,12 +11,18 @@ import type { Session } from "./types/session.type.js";
 
 /**
  * A whole listing run page by page (src/execution/paged.ts). In the run that walks the listing, the root
- * `sessions` field hands each page's items to `pages` (and waits for what it returns before the next page),
- * waits for `settled`, and answers the listing
- * without items; in the run over one page, it answers `page`.
+ * `sessions` field hands each page's items to `pages` (and waits for what it returns before the next
+ * page), waits for `settled`, and answers the listing without items (or, after `abandon`, with all of
+ * them); in the run over one page, it answers `page`.
  */
 export type PagedListing =
-  { readonly pages: (items: Session[]) => Promise<void>; readonly settled: () => Promise<void> } | { readonly page: SessionPage };
+  | {
+      readonly pages: (items: Session[]) => Promise<void>;
+      readonly settled: () => Promise<void>;
+      /** The listing could not be handed out page by page; the field answers it whole instead. */
+      readonly abandon: () => void;
+    }
+  | { readonly page: SessionPage };
 
 export interface GatewayContext {
   /** The Authorization value sent upstream on every call of this request (never logged). */

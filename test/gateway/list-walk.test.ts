@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBoundaryClient, type BoundaryClient, type ListSessionsParams } from "../../src/boundary/client.js";
 import { createListBudget } from "../../src/boundary/list-budget.js";
 import { BoundaryProtocolError } from "../../src/boundary/errors.js";
-import { listSessions, readTail } from "../../src/boundary/sessions.js";
+import { ListingNotPageable, listSessions, readTail } from "../../src/boundary/sessions.js";
+import { loadConfig } from "../../src/config.js";
+import { startGateway } from "../../src/server.js";
 import type { WireListResponse, WireSession } from "../../src/boundary/wire.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import type { Emulator } from "../../src/emulator/types.js";
@@ -219,5 +221,80 @@ describe("listSessions when the guess fails", () => {
     // Page 3 was asked for before page 2 was parsed; the failed walk closed it.
     await expect.poll(() => server.asked, { timeout: 2000 }).toEqual(["/100", "T1/98", "T2/96"]);
     await expect.poll(() => server.abandoned, { timeout: 2000 }).toEqual(["T2/96"]);
+  });
+});
+
+describe("a first listing handed out page by page (ListSessionsOptions.pages)", () => {
+  const opened: Scripted[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+  });
+  const pages = {
+    "": page(["s_a1", "s_a2"], "T1"),
+    T1: page(["s_b1", "s_b2"], "T2"),
+    T2: page(["s_a1", "s_c1"], "T3"),
+    T3: page(["s_d1"], undefined),
+  };
+
+  it("hands each page's items over, keeps none, and throws ListingNotPageable on an id listed twice", async () => {
+    const server = await scripted(pages);
+    opened.push(server);
+    const client = createBoundaryClient({ baseUrl: server.url, timeoutMs: 5000, retries: 0 });
+    const handed: string[][] = [];
+    const walk = listSessions(client, GLOBAL, 100, "Bearer t", undefined, { pages: (items) => void handed.push(items.map((s) => s.id)) });
+    await expect(walk).rejects.toBeInstanceOf(ListingNotPageable);
+    expect(handed).toEqual([
+      ["s_a1", "s_a2"],
+      ["s_b1", "s_b2"],
+    ]);
+    const clean = await scripted({ "": page(["s_a1", "s_a2"], "T1"), T1: page(["s_b1"], undefined) });
+    opened.push(clean);
+    const cleanClient = createBoundaryClient({ baseUrl: clean.url, timeoutMs: 5000, retries: 0 });
+    const seen: string[][] = [];
+    const listing = await listSessions(cleanClient, GLOBAL, 100, "Bearer t", undefined, {
+      pages: (items) => void seen.push(items.map((s) => s.id)),
+    });
+    expect(seen).toEqual([["s_a1", "s_a2"], ["s_b1"]]);
+    expect(listing.items).toEqual([]);
+    expect(listing.estItemCount).toBe(3);
+    expect(listing.responseType).toBe("complete");
+    await Promise.all([client.close(), cleanClient.close()]);
+  });
+
+  it("through the gateway: a listing whose pages repeat an id is walked again and answered merged, as one execution does", async () => {
+    const server = await scripted(pages);
+    opened.push(server);
+    const answers: string[] = [];
+    for (const paged of ["true", "false"]) {
+      const gateway = await startGateway(
+        loadConfig({
+          PORT: "0",
+          HOST: "127.0.0.1",
+          LOG_LEVEL: "silent",
+          NODE_ENV: "test",
+          BOUNDARY_ADDR: server.url,
+          PAGED_LISTINGS: paged,
+        }),
+      );
+      try {
+        const res = await fetch(`${gateway.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: "Bearer at_1234567890_token" },
+          body: JSON.stringify({ query: "{ sessions { items { id } responseType estItemCount } }" }),
+        });
+        expect(res.status).toBe(200);
+        answers.push(await res.text());
+        const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+        expect(metrics).toContain(`graphql_request_lane_total{lane="${paged === "true" ? "paged" : "fast"}"} 1`);
+      } finally {
+        await gateway.stop();
+      }
+    }
+    expect(answers[0]).toBe(answers[1]);
+    const body = JSON.parse(answers[0]!);
+    expect(body.data.sessions.items.map((s: { id: string }) => s.id)).toEqual(["s_a1", "s_a2", "s_b1", "s_b2", "s_c1", "s_d1"]);
+    expect(body.data.sessions.estItemCount).toBe(6);
+    // The paged walk stopped at the third page and the listing was walked again from the start.
+    expect(server.asked.filter((k) => k.startsWith("/")).length).toBe(3);
   });
 });

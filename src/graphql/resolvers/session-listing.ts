@@ -4,6 +4,7 @@
  * same listing asked for on several parents (`User.sessions` on every session of that user) is walked
  * once, and its page calls count against the request's upstream concurrency cap.
  */
+import { ListingNotPageable } from "../../boundary/sessions.js";
 import type { GatewayContext, PagedListing } from "../context.js";
 import { LISTING_DEFAULTS, type ListingArgs } from "../args/listing.args.js";
 import { GatewayErrorCode, gatewayError } from "../errors.js";
@@ -35,12 +36,18 @@ export async function sessionPage(args: SessionListingArgs, ctx: GatewayContext,
     for (const item of items) ctx.loaders.session.clear(item.id);
   };
   if (paged) {
-    const listing = await ctx.loaders.walkSessionPages(key, (items) => {
-      fresh(items);
-      return paged.pages(items);
-    });
-    await paged.settled();
-    return toSessionPage(listing);
+    try {
+      const listing = await ctx.loaders.walkSessionPages(key, (items) => {
+        fresh(items);
+        return paged.pages(items);
+      });
+      await paged.settled();
+      return toSessionPage(listing);
+    } catch (err) {
+      if (!(err instanceof ListingNotPageable)) throw err;
+      // A page would change items already run (an id listed twice): walked again, merged as a whole.
+      paged.abandon();
+    }
   }
   const listing = await ctx.loaders.sessionList.load(key);
   fresh(listing.items);
