@@ -49,12 +49,16 @@ for (let round = 0; round < rounds; round++) {
   for (const [name, gateway] of Object.entries(gateways)) {
     const r = await once(gateway.url);
     seen[name]!.push(r.peak);
-    console.log(`round ${round} ${name}: held at most ${r.peak.toFixed(1)} MiB above idle (answer ${(r.bytes / MiB).toFixed(1)} MiB, ${r.ms.toFixed(0)} ms with GCs)`);
+    console.log(
+      `round ${round} ${name}: held at most ${r.peak.toFixed(1)} MiB above idle (answer ${(r.bytes / MiB).toFixed(1)} MiB, ${r.ms.toFixed(0)} ms with GCs)`,
+    );
   }
 }
 for (const [name, peaks] of Object.entries(seen)) {
   const sorted = [...peaks].sort((a, b) => a - b);
-  console.log(`${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} MiB, range ${sorted[0]!.toFixed(1)}-${sorted.at(-1)!.toFixed(1)} MiB`);
+  console.log(
+    `${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} MiB, range ${sorted[0]!.toFixed(1)}-${sorted.at(-1)!.toFixed(1)} MiB`,
+  );
 }
 await Promise.all(Object.values(gateways).map((g) => g.stop()));
 await emulator.close();
