@@ -193,6 +193,32 @@ describe("a whole listing whose pages are slow to run", () => {
   });
 });
 
+describe("a whole listing longer than MAX_LIST_ITEMS", () => {
+  let a: Stack;
+  let b: Stack;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      startStack({ emulator: EMULATOR, env: { MAX_LIST_ITEMS: "120" } }),
+      startStack({ emulator: EMULATOR, env: { MAX_LIST_ITEMS: "120", PAGED_LISTINGS: "false" } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it("stops at MAX_LIST_ITEMS with a token for the rest, as one execution does", async () => {
+    const query = `{ sessions(includeTerminated: true) { hasNextPage items { id scope { name } } listToken responseType } }`;
+    const onA = await send(a, query);
+    const onB = await send(b, query);
+    expect(onA).toEqual(onB);
+    const page = JSON.parse(onA.body).data.sessions;
+    expect(page.items.map((s: { id: string }) => s.id)).toEqual(sessions.slice(0, 120).map((s) => s.id));
+    expect(page).toMatchObject({ hasNextPage: true, listToken: "<token>", responseType: "DELTA" });
+    expect(onA.calls.filter((c) => c.startsWith("GET /v1/sessions ")).length).toBe(3);
+    expect(await lane(a, "paged")).toBe(1);
+  });
+});
+
 describe("a whole listing that fails while it is walked", () => {
   let a: Stack;
   let b: Stack;
