@@ -7,15 +7,13 @@
 import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { createClient, type Client } from "graphql-ws";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../../src/config.js";
-import { startEmulator } from "../../src/emulator/index.js";
-import type { Emulator } from "../../src/emulator/types.js";
 import { startGateway, type Gateway } from "../../src/server.js";
 import { callsTo } from "../helpers/harness.js";
 import { startMain } from "../helpers/main-process.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { sharedUpstream } from "../helpers/scale.js";
 
 const INTERVAL_MS = 200;
 /** Long enough next to the scheduling slack that the takeover bound is measured, not the machine. */
@@ -26,21 +24,12 @@ function changed(intervalMs: number): string {
   items { id status version } removedIds } }`;
 }
 
-let redis: RedisServer;
-let emulator: Emulator;
+const up = sharedUpstream();
 let run = 0;
 const gateways: Gateway[] = [];
 const clients: Client[] = [];
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-  emulator = await startEmulator({ port: 0, sessions: 20 });
-});
-afterAll(async () => {
-  await emulator?.close();
-  await redis?.close();
-});
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
   await Promise.all(gateways.splice(0).map((g) => g.stop()));
@@ -52,8 +41,8 @@ function envFor(prefix: string): Record<string, string> {
     HOST: "127.0.0.1",
     LOG_LEVEL: process.env.POLLERS_LOG ?? "silent",
     NODE_ENV: "test",
-    BOUNDARY_ADDR: emulator.url,
-    REDIS_URL: redis.url,
+    BOUNDARY_ADDR: up.emulator.url,
+    REDIS_URL: up.redis.url,
     REDIS_PREFIX: prefix,
     SUBSCRIPTION_MIN_INTERVAL_MS: "100",
   };
@@ -103,7 +92,7 @@ function subscribe(url: string, intervalMs = INTERVAL_MS): { events: Item[][]; e
   const client = createClient({
     url: `${url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${emulator.tokens.admin.token}` },
+    connectionParams: { authorization: `Bearer ${up.emulator.tokens.admin.token}` },
     retryAttempts: 0,
   });
   clients.push(client);
@@ -126,7 +115,7 @@ function subscribe(url: string, intervalMs = INTERVAL_MS): { events: Item[][]; e
 const told = (sub: { events: Item[][] }, id: string, status: string) =>
   sub.events.filter((items) => items.some((s) => s.id === id && s.status === status)).length;
 
-const listCalls = () => callsTo(emulator, "GET", /^\/v1\/sessions$/).length;
+const listCalls = () => callsTo(up.emulator, "GET", /^\/v1\/sessions$/).length;
 
 /**
  * List calls over 20 intervals while every gateway uses Redis. A command slower than its deadline makes
@@ -146,10 +135,10 @@ async function callsOverWindow(urls: string[]): Promise<number> {
 }
 
 /** A change every subscriber must be told once: a new active session. */
-const newSession = () => emulator.store.createSession({ status: "active" });
+const newSession = () => up.emulator.store.createSession({ status: "active" });
 
 async function leaseKeys(prefix: string): Promise<string[]> {
-  const client = new Redis(redis.url);
+  const client = new Redis(up.redis.url);
   try {
     return await client.keys(`${prefix}live:*:lease`);
   } finally {
@@ -161,7 +150,7 @@ async function leaseKeys(prefix: string): Promise<string[]> {
 async function leaseHolder(prefix: string): Promise<string | null> {
   const [key] = await leaseKeys(prefix);
   expect(key).toBeDefined();
-  const client = new Redis(redis.url);
+  const client = new Redis(up.redis.url);
   try {
     return await client.get(key!);
   } finally {
@@ -187,7 +176,7 @@ describe("pollers shared through Redis", () => {
 
     const id = newSession();
     await until(() => told(onA, id, "ACTIVE") === 1 && told(onB, id, "ACTIVE") === 1, "the new session on both");
-    emulator.store.setStatus(id, "terminated", "canceled");
+    up.emulator.store.setStatus(id, "terminated", "canceled");
     await until(() => told(onA, id, "TERMINATED") === 1 && told(onB, id, "TERMINATED") === 1, "the termination on both");
     await sleep(5 * INTERVAL_MS);
     for (const sub of [onA, onB]) {
@@ -196,9 +185,9 @@ describe("pollers shared through Redis", () => {
       expect(sub.errors).toEqual([]);
     }
     // Nothing names the token.
-    const client = new Redis(redis.url);
+    const client = new Redis(up.redis.url);
     const keys = await client.keys(`${prefix}*`).finally(() => client.disconnect());
-    expect(keys.join("\n")).not.toContain(emulator.tokens.admin.token);
+    expect(keys.join("\n")).not.toContain(up.emulator.tokens.admin.token);
   });
 
   it("count calls of one poller, not one per gateway, over a few intervals", async () => {
@@ -237,7 +226,7 @@ describe("pollers shared through Redis", () => {
     leader.child.kill("SIGKILL");
     await exited;
     await until(() => listCalls() > callsAtExit, "the successor's first list call", 4 * TAKEOVER_INTERVAL_MS);
-    const takeover = callsTo(emulator, "GET", /^\/v1\/sessions$/)[callsAtExit]!.start - killedAt;
+    const takeover = callsTo(up.emulator, "GET", /^\/v1\/sessions$/)[callsAtExit]!.start - killedAt;
     // The lease lapses at most one interval after the death, the follower claims every half interval
     // and polls at once on taking it (src/shared/live-sharing.ts); the slack is for process scheduling.
     expect(takeover).toBeLessThanOrEqual(2 * TAKEOVER_INTERVAL_MS + SCHEDULING_SLACK_MS);
@@ -247,7 +236,7 @@ describe("pollers shared through Redis", () => {
       () => told(onFollower, atDeath, "ACTIVE") === 1 && told(onFollower, after, "ACTIVE") === 1,
       "the changes around the kill on the follower",
     );
-    emulator.store.setStatus(after, "terminated", "canceled");
+    up.emulator.store.setStatus(after, "terminated", "canceled");
     await until(() => told(onFollower, after, "TERMINATED") === 1, "the next change");
     await sleep(3 * TAKEOVER_INTERVAL_MS);
     expect(told(onFollower, first, "ACTIVE")).toBe(1);
@@ -269,7 +258,7 @@ describe("pollers shared through Redis", () => {
       await until(allUp, "gateway_redis_up 1 on both", 15_000);
       const holder = await leaseHolder(prefix);
       // At this interval the lease is its floor, 500 ms: the next list call answers after six of them.
-      emulator.faults.add({ kind: "latency", ms: 3_000, match: /^GET \/v1\/sessions$/ });
+      up.emulator.faults.add({ kind: "latency", ms: 3_000, match: /^GET \/v1\/sessions$/ });
       const before = listCalls();
       await until(() => listCalls() > before, "the slow poll");
       await sleep(2_500);
@@ -297,13 +286,13 @@ describe("pollers shared through Redis", () => {
     const [a, b] = await replicas(2, prefix);
     const subs = [subscribe(a!.url), subscribe(b!.url)];
     await until(() => subs.every((s) => s.events.length === 1), "the listing on both");
-    await redis.kill();
+    await up.redis.kill();
     try {
       for (const g of [a!, b!]) await until(async () => (await redisUp(g.url)) === 0, "gateway_redis_up 0");
       const during = newSession();
       await until(() => subs.every((s) => told(s, during, "ACTIVE") === 1), "a change while Redis is down");
     } finally {
-      await redis.restart();
+      await up.redis.restart();
     }
     for (const g of [a!, b!]) await until(async () => (await redisUp(g.url)) === 1, "gateway_redis_up 1 again");
     await until(async () => (await leaseKeys(prefix)).length === 1, "one lease again");

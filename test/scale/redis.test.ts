@@ -5,28 +5,17 @@
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { startEmulator } from "../../src/emulator/index.js";
-import type { Emulator } from "../../src/emulator/types.js";
 import { startGateway, type Gateway } from "../../src/server.js";
 import { callsTo } from "../helpers/harness.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { sharedUpstream } from "../helpers/scale.js";
 
 const LIST = `{ sessions(first: 5) { items { id } } }`;
-let redis: RedisServer;
-let emulator: Emulator;
+const up = sharedUpstream();
 let open: Gateway[] = [];
 let run = 0;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  emulator = await startEmulator({ port: 0, sessions: 20 });
-});
-afterAll(async () => {
-  await emulator?.close();
-  await redis?.close();
-});
 afterEach(async () => {
   await Promise.all(open.map((g) => g.stop()));
   open = [];
@@ -40,8 +29,8 @@ async function replicas(count: number, env: Record<string, string> = {}): Promis
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
     NODE_ENV: "test",
-    BOUNDARY_ADDR: emulator.url,
-    REDIS_URL: redis.url,
+    BOUNDARY_ADDR: up.emulator.url,
+    REDIS_URL: up.redis.url,
     REDIS_PREFIX: prefix,
     ...env,
   });
@@ -55,7 +44,7 @@ async function replicas(count: number, env: Record<string, string> = {}): Promis
 async function post(g: Gateway, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${g.url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${emulator.tokens.admin.token}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${up.emulator.tokens.admin.token}` },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -80,19 +69,19 @@ const apq = (query: string) => ({ version: 1, sha256Hash: createHash("sha256").u
 describe("replicas sharing Redis", () => {
   it("count one list budget: N list calls across replicas, then RATE_LIMITED on any of them", async () => {
     const [a, b] = await replicas(2, { UPSTREAM_LIST_BUDGET: "3" });
-    const before = callsTo(emulator, "GET", /^\/v1\/sessions$/).length;
+    const before = callsTo(up.emulator, "GET", /^\/v1\/sessions$/).length;
     for (const g of [a!, a!, b!]) expect((await post(g, { query: LIST })).body.errors).toBeUndefined();
     for (const g of [b!, a!]) {
       const refused = await post(g, { query: LIST });
       expect(refused.body.errors[0].extensions.code).toBe("RATE_LIMITED");
       expect(refused.body.errors[0].extensions.limit).toBe("UPSTREAM_LIST_BUDGET");
     }
-    expect(callsTo(emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
+    expect(callsTo(up.emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
   });
 
   it("count one per-token rate limit: RATE_LIMIT_COST_PER_MINUTE across replicas, keyed without the token", async () => {
     const [a, b, c] = await replicas(3, { RATE_LIMIT_COST_PER_MINUTE: "3" });
-    const before = callsTo(emulator, "GET", /^\/v1\/sessions$/).length;
+    const before = callsTo(up.emulator, "GET", /^\/v1\/sessions$/).length;
     // Each listing costs 1: one answer per replica spends the token's 3.
     for (const g of [a!, b!, c!]) expect((await post(g, { query: LIST })).body.errors).toBeUndefined();
     for (const g of [c!, a!]) {
@@ -100,11 +89,11 @@ describe("replicas sharing Redis", () => {
       expect(refused.status).toBe(429);
       expect(refused.body.errors[0].extensions).toMatchObject({ code: "RATE_LIMITED", limit: "RATE_LIMIT_COST_PER_MINUTE" });
     }
-    expect(callsTo(emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
-    const client = new Redis(redis.url);
+    expect(callsTo(up.emulator, "GET", /^\/v1\/sessions$/).length - before).toBe(3);
+    const client = new Redis(up.redis.url);
     const keys = await client.keys("*").finally(() => client.disconnect());
     expect(keys.some((k) => k.includes("limit:cost"))).toBe(true);
-    expect(keys.join("\n")).not.toContain(emulator.tokens.admin.token);
+    expect(keys.join("\n")).not.toContain(up.emulator.tokens.admin.token);
   });
 
   it("serve a persisted query registered through another replica", async () => {
@@ -124,7 +113,7 @@ describe("replicas sharing Redis", () => {
 
   it("keep answering while Redis is down, say so in /readyz and gateway_redis_up, and return to it", async () => {
     const [a, b] = await replicas(2, { UPSTREAM_LIST_BUDGET: "1000" });
-    await redis.kill();
+    await up.redis.kill();
     try {
       await until(async () => (await redisUp(a!)) === 0, "gateway_redis_up 0");
       for (let i = 0; i < 5; i++) {
@@ -142,7 +131,7 @@ describe("replicas sharing Redis", () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: "ready", redis: "down" });
     } finally {
-      await redis.restart();
+      await up.redis.restart();
     }
     for (const g of [a!, b!]) await until(async () => (await redisUp(g)) === 1, "gateway_redis_up 1 after the restart");
     expect(await fetch(`${a!.url}/readyz`).then((r) => r.json())).toEqual({ status: "ready", redis: "up" });
@@ -154,7 +143,7 @@ describe("replicas sharing Redis", () => {
   });
 
   it("without REDIS_URL report no Redis in /readyz or the metrics", async () => {
-    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", NODE_ENV: "test", BOUNDARY_ADDR: emulator.url });
+    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", NODE_ENV: "test", BOUNDARY_ADDR: up.emulator.url });
     const g = await startGateway(config);
     open.push(g);
     expect(await fetch(`${g.url}/readyz`).then((r) => r.json())).toEqual({ status: "ready" });
