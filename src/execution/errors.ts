@@ -197,12 +197,24 @@ function isHttpHead(x: unknown): x is { status?: number; headers?: Map<string, s
 
 /** A request error (syntax, validation, operation choice) with the code clients know it by. */
 export function requestError(error: GraphQLError, code: string): GraphQLError {
+  return rebuildError(error, { extensions: { ...error.extensions, code, http: { status: 400 } } });
+}
+
+/**
+ * The same error with another path or other extensions (a GraphQLError's are read-only). Without
+ * `extensions` in `change` the error's own are kept; for one that has none, graphql-js takes its
+ * original error's, or an empty object.
+ */
+export function rebuildError(
+  error: GraphQLError,
+  change: { path?: readonly (string | number)[]; extensions?: Record<string, unknown> },
+): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
-    path: error.path,
+    path: "path" in change ? change.path : error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code, http: { status: 400 } },
+    extensions: "extensions" in change ? change.extensions : error.extensions,
   });
 }

@@ -21,7 +21,7 @@ import type { QueryLimits } from "../config.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { createContextBuilder, type ContextBuilder, type ContextDeps } from "./context.js";
 import type { DocumentResolver } from "./documents.js";
-import { createErrorFormatter, type ErrorFormatter, type ErrorLogger } from "./errors.js";
+import { createErrorFormatter, rebuildError, type ErrorFormatter, type ErrorLogger } from "./errors.js";
 import { createHookRunner, type HookRunner, type RequestHook } from "./hooks.js";
 import { createLimitChecker } from "./limits.js";
 import { settleListFields } from "./list-settling.js";
@@ -120,17 +120,7 @@ export function createExecutionCore(options: ExecutionCoreOptions): ExecutionCor
  */
 function withExtensions(result: ExecutionResult): ExecutionResult {
   if (!result.errors || result.errors.every((e) => e.extensions)) return result;
-  const errors = result.errors.map((e) =>
-    e.extensions
-      ? e
-      : new GraphQLError(e.message, {
-          nodes: e.nodes,
-          source: e.source,
-          positions: e.positions,
-          path: e.path,
-          originalError: e.originalError,
-        }),
-  );
+  const errors = result.errors.map((e) => (e.extensions ? e : rebuildError(e, {})));
   return { ...result, errors };
 }
 

@@ -23,6 +23,7 @@
  */
 import { GraphQLError, Kind, type ExecutionResult, type OperationDefinitionNode } from "graphql";
 import type { GatewayContext } from "../graphql/context.js";
+import { rebuildError } from "./errors.js";
 import { toSessionPage } from "../graphql/mappers.js";
 import type { Session } from "../graphql/types/session.type.js";
 
@@ -145,14 +146,7 @@ function shift(error: GraphQLError, shape: PagedShape, offset: number): GraphQLE
   const path = error.path;
   if (offset === 0 || !path || path.length < 3 || path[0] !== shape.field || path[1] !== shape.items || typeof path[2] !== "number")
     return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: [path[0], path[1], path[2] + offset, ...path.slice(3)],
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
+  return rebuildError(error, { path: [path[0], path[1], path[2] + offset, ...path.slice(3)] });
 }
 
 /**
